@@ -1,0 +1,111 @@
+"""What every rule of a run shares: the project (root, settings, installed versions) and,
+per file, one parsed tree with its scopes, imports and value resolvers, computed lazily once."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, List, Optional, Sequence
+
+from packaging.version import Version
+
+from .analysis.imports import ImportMap
+from .analysis.scopes import Scopes
+from .config import Config
+from .environment import Environment, load_environment
+
+if TYPE_CHECKING:
+    from .analysis.engines import EngineCall
+    from .analysis.objects import ObjectResolver
+    from .analysis.values import ValueResolver
+
+
+@dataclass
+class ProjectContext:
+    """The project a file belongs to: its root, configuration and interpreter."""
+
+    root: Path
+    config: Config = field(default_factory=Config)
+
+    @cached_property
+    def environment(self) -> Environment:
+        return load_environment(self.config.interpreter(self.root))
+
+    def version(self, distribution: str) -> Optional[Version]:
+        return self.environment.version(distribution)
+
+    @property
+    def sqlalchemy_version(self) -> Optional[Version]:
+        return self.version("sqlalchemy")
+
+    @property
+    def pydantic_version(self) -> Optional[Version]:
+        return self.version("pydantic")
+
+
+class ModuleContext:
+    """One Python file, parsed once; analyses are built on first use and shared by all rules."""
+
+    def __init__(self, path: str, lines: Sequence[str], tree: ast.Module,
+                 project: ProjectContext, module_name: Optional[str] = None) -> None:
+        self.path = path
+        self.lines = list(lines)
+        self.tree = tree
+        self.project = project
+        self.module_name = module_name
+
+    @cached_property
+    def scopes(self) -> Scopes:
+        return Scopes(self.tree)
+
+    @cached_property
+    def imports(self) -> ImportMap:
+        package = self.module_name.rpartition(".")[0] if self.module_name else None
+        return ImportMap(self.tree, package)
+
+    @cached_property
+    def values(self) -> "ValueResolver":
+        from .analysis.values import ValueResolver
+
+        return ValueResolver(self)
+
+    @cached_property
+    def objects(self) -> "ObjectResolver":
+        from .analysis.objects import ObjectResolver
+
+        return ObjectResolver(self)
+
+    @cached_property
+    def calls(self) -> List[ast.Call]:
+        return [node for node in ast.walk(self.tree) if isinstance(node, ast.Call)]
+
+    @cached_property
+    def engine_calls(self) -> "List[EngineCall]":
+        from .analysis.engines import find_engine_calls
+
+        return find_engine_calls(self)
+
+    def qualname(self, expr: ast.AST) -> Optional[str]:
+        return self.imports.qualname(expr)
+
+    def call_name(self, call: ast.Call) -> Optional[str]:
+        return self.imports.qualname(call.func)
+
+
+def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw
+    return None
+
+
+def argument(call: ast.Call, position: int, name: str) -> Optional[ast.expr]:
+    """The expression passed as parameter `name`, by keyword or at `position`."""
+    kw = keyword(call, name)
+    if kw is not None:
+        return kw.value
+    positional = [a for a in call.args if not isinstance(a, ast.Starred)]
+    if len(positional) == len(call.args) and position < len(positional):
+        return positional[position]
+    return None

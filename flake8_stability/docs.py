@@ -1,0 +1,87 @@
+"""Generate docs/rules.md from the rule registry: `python -m flake8_stability.docs [--check]`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional, Type
+
+from .rules import Rule, all_rules
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+
+
+def render() -> str:
+    rules = all_rules()
+    out: List[str] = [
+        "# Rules",
+        "",
+        "<!-- Generated from the rule registry by `python -m flake8_stability.docs`. Do not edit. -->",
+        "",
+        "Severities: **blocking** — importing or starting the app fails; **runtime** — the first "
+        "request or database use fails; **warning** — works, but wrong or fragile.",
+        "",
+        "| code | name | severity | category | finds |",
+        "|---|---|---|---|---|",
+    ]
+    out += [f"| [{r.code}](#{r.code.lower()}) | {r.name} | {r.severity.value} | {r.category.value} "
+            f"| {_cell(r.summary)} |" for r in rules]
+    for rule in rules:
+        out += ["", *_section(rule)]
+    return "\n".join(out) + "\n"
+
+
+def _section(rule: Type[Rule]) -> List[str]:
+    facts = [f"severity **{rule.severity.value}**", f"category **{rule.category.value}**"]
+    facts.append(f"autofix `{rule.codemod}`" if rule.codemod else "no autofix")
+    if not rule.enabled_by_default:
+        facts.append("off by default (enable with `--extend-select`)")
+    if rule.references:
+        facts.append("catalog " + ", ".join(rule.references))
+    lines = [
+        f"## {rule.code}",
+        "",
+        f"**{rule.name}**: {rule.summary}. " + " · ".join(facts),
+        "",
+        f"**What it finds.** {rule.what}",
+        "",
+        f"**Why it breaks.** {rule.why}",
+        "",
+        f"**How to fix.** {rule.how_to_fix}",
+        "",
+        f"**Fix safety.** {rule.fix_safety}",
+    ]
+    for example in rule.invalid:
+        lines += ["", "Flagged" + (f" ({example.note})" if example.note else "") + ":", "",
+                  "```python", example.code.rstrip("\n"), "```"]
+        if example.raises:
+            lines += ["", f"Fails with `{example.raises}`" + (f" when `{example.run}` runs." if example.run else " on import.")]
+    for example in rule.valid:
+        lines += ["", "Not flagged" + (f" ({example.note})" if example.note else "") + ":", "",
+                  "```python", example.code.rstrip("\n"), "```"]
+    return lines
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
+    parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = args.path.read_text(encoding="utf-8") if args.path.exists() else ""
+        if current != text:
+            print(f"{args.path} is stale: run python -m flake8_stability.docs", file=sys.stderr)
+            return 1
+        return 0
+    args.path.parent.mkdir(parents=True, exist_ok=True)
+    args.path.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

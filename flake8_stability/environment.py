@@ -1,0 +1,106 @@
+"""What is installed in the project's interpreter, which need not be the one running us.
+
+The interpreter is asked once per process by a small stdlib-only script; when it is the
+running interpreter, the same function runs in-process and no subprocess is started.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from .probes import installed
+
+
+
+@dataclass
+class Environment:
+    """Installed distributions of one interpreter (names canonicalised, PEP 503)."""
+
+    python: Optional[str] = None
+    executable: Optional[str] = None
+    distributions: Dict[str, str] = field(default_factory=dict)
+    error: Optional[str] = None
+
+    def version(self, distribution: str) -> Optional[Version]:
+        raw = self.distributions.get(canonicalize_name(distribution))
+        if raw is None:
+            return None
+        try:
+            return Version(raw)
+        except InvalidVersion:
+            return None
+
+    def has(self, distribution: str) -> bool:
+        return canonicalize_name(distribution) in self.distributions
+
+    def describe(self, distribution: str) -> str:
+        """`SQLAlchemy 2.1.9` or `SQLAlchemy (not installed)` for messages."""
+        version = self.distributions.get(canonicalize_name(distribution))
+        return f"{distribution} {version}" if version else f"{distribution} (not installed)"
+
+
+_cache: Dict[str, Environment] = {}
+
+
+def default_interpreter(root: Path) -> str:
+    """DESIGN.md: `.venv/bin/python` under the root, else $VIRTUAL_ENV, else the running one."""
+    for candidate in (root / ".venv" / "bin" / "python", root / ".venv" / "Scripts" / "python.exe"):
+        if candidate.exists():
+            return str(candidate)
+    venv = os.environ.get("VIRTUAL_ENV")
+    if venv:
+        for candidate in (Path(venv) / "bin" / "python", Path(venv) / "Scripts" / "python.exe"):
+            if candidate.exists():
+                return str(candidate)
+    return sys.executable
+
+
+def load_environment(interpreter: str) -> Environment:
+    """Installed distributions of `interpreter`, cached per process."""
+    key = os.path.abspath(interpreter)
+    if key not in _cache:
+        _cache[key] = _query(interpreter)
+    return _cache[key]
+
+
+def _query(interpreter: str) -> Environment:
+    if _same_interpreter(interpreter):
+        return _parse(installed.collect())
+    try:
+        done = subprocess.run([interpreter, "-I", installed.__file__], capture_output=True,
+                              text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return Environment(error=f"cannot run {interpreter}: {exc}")
+    if done.returncode != 0:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Environment(error=f"{interpreter} failed to list its packages: {tail}")
+    try:
+        return _parse(json.loads(done.stdout))
+    except ValueError:
+        return Environment(error=f"{interpreter} printed no package list")
+
+
+def _same_interpreter(interpreter: str) -> bool:
+    try:
+        return os.path.samefile(interpreter, sys.executable) and sys.prefix == _prefix_of(interpreter)
+    except OSError:
+        return False
+
+
+def _prefix_of(interpreter: str) -> str:
+    """A venv's python is a symlink to the base one: the prefix tells them apart."""
+    pyvenv = Path(interpreter).parent.parent / "pyvenv.cfg"
+    return str(pyvenv.parent) if pyvenv.exists() else sys.base_prefix
+
+
+def _parse(data: Dict[str, Any]) -> Environment:
+    dists = {canonicalize_name(name): version for name, version in data["distributions"].items()}
+    return Environment(python=data["python"], executable=data["executable"], distributions=dists)

@@ -1,0 +1,89 @@
+"""The flake8 door: `flake8 --select SBA`. Never raises: an internal error in one rule is one
+line on stderr, and every other rule still reports."""
+from __future__ import annotations
+
+import ast
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, List, Optional, Sequence, Tuple
+
+from . import __version__
+from .config import find_root, load_config
+from .context import ModuleContext, ProjectContext
+from .rules import Rule, all_rules
+
+Result = Tuple[int, int, str, type]
+
+
+@lru_cache(maxsize=32)
+def project_for(root: Path, python: Optional[str]) -> ProjectContext:
+    """One project context per root and interpreter, shared by every file of the process."""
+    config = load_config(root).merged(python=python)
+    for problem in config.problems:
+        _warn(problem)
+    return ProjectContext(root, config)
+
+
+class StabilityChecker:
+    name = "flake8-stability"
+    version = __version__
+
+    python_option: ClassVar[Optional[str]] = None
+
+    def __init__(self, tree: ast.Module, filename: str, lines: Sequence[str]) -> None:
+        self.tree = tree
+        self.filename = filename
+        self.lines = lines
+
+    @classmethod
+    def add_options(cls, parser: Any) -> None:
+        parser.add_option(
+            "--stability-python",
+            parse_from_config=True,
+            default=None,
+            help="Interpreter of the project's environment, whose installed versions the "
+            "SBA rules judge (default: .venv/bin/python under the project root, else "
+            "$VIRTUAL_ENV, else the interpreter running flake8).",
+        )
+        parser.extend_default_ignore([r.code for r in all_rules() if not r.enabled_by_default])
+
+    @classmethod
+    def parse_options(cls, options: Any) -> None:
+        cls.python_option = getattr(options, "stability_python", None)
+
+    def run(self) -> Iterator[Result]:
+        module = self._module()
+        if module is None:
+            return
+        for rule in _instances():
+            yield from self._run_rule(rule, module)
+
+    def _module(self) -> Optional[ModuleContext]:
+        try:
+            root = find_root(Path(self.filename))
+            project = project_for(root, self.python_option)
+            return ModuleContext(self.filename, self.lines, self.tree, project)
+        except Exception as exc:  # noqa: BLE001 - the plugin must never break a lint run
+            _warn(f"{self.filename}: could not prepare the file ({type(exc).__name__}: {exc})")
+            return None
+
+    def _run_rule(self, rule: Rule, module: ModuleContext) -> Iterator[Result]:
+        try:
+            findings = list(rule.check_module(module))
+        except (Exception, RecursionError) as exc:  # noqa: BLE001
+            _warn(f"{self.filename}: internal error in {rule.code} ({rule.name}), its findings "
+                  f"for this file are missing: {type(exc).__name__}: {exc}")
+            return
+        for finding in findings:
+            if finding.path == module.path:
+                yield finding.line, finding.col, finding.flake8_text(), type(self)
+
+
+@lru_cache(maxsize=1)
+def _instances() -> List[Rule]:
+    return [rule() for rule in all_rules()]
+
+
+def _warn(message: str) -> None:
+    print(f"flake8-stability: {message}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Stdlib-only scripts run with the project's interpreter (any Python >= 3.8)."""

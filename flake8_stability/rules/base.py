@@ -1,0 +1,109 @@
+"""The rule base class: a rule is one small class that documents itself and checks a module."""
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import ClassVar, Dict, Iterator, List, Optional, Tuple, Type
+
+from ..context import ModuleContext
+from ..findings import Category, Finding, Fix, Location, Severity
+
+_CODE = re.compile(r"^SBA\d{3}$")
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SBA\d{3}(?:\s*,\s*SBA\d{3})*)")
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Healthy code the rule must stay silent on."""
+
+    source: str
+    note: str = ""
+
+    @property
+    def code(self) -> str:
+        return textwrap.dedent(self.source).strip("\n") + "\n"
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Broken code. Lines the rule must report end with `# expect: SBAxxx`.
+
+    `raises` is the failure the real libraries produce (`Type: message start`), proven by the
+    test suite when the module is imported, then `run` executed in its namespace.
+    """
+
+    source: str
+    raises: Optional[str] = None
+    run: Optional[str] = None
+    note: str = ""
+
+    @property
+    def code(self) -> str:
+        return textwrap.dedent(self.source).strip("\n") + "\n"
+
+    def expected_lines(self, code: str) -> List[int]:
+        lines = []
+        for number, line in enumerate(self.code.splitlines(), start=1):
+            match = _EXPECT.search(line)
+            if match and code in re.split(r"\s*,\s*", match.group("codes")):
+                lines.append(number)
+        return lines
+
+
+class Rule:
+    """Subclasses set the class attributes and implement `check_module`."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    category: ClassVar[Category]
+    summary: ClassVar[str]
+    what: ClassVar[str]
+    why: ClassVar[str]
+    how_to_fix: ClassVar[str]
+    fix_safety: ClassVar[str] = "No automatic fix yet; the fix text says what to change."
+    codemod: ClassVar[Optional[str]] = None
+    references: ClassVar[Tuple[str, ...]] = ()
+    enabled_by_default: ClassVar[bool] = True
+    valid: ClassVar[Tuple[Valid, ...]] = ()
+    invalid: ClassVar[Tuple[Invalid, ...]] = ()
+
+    _registry: ClassVar[Dict[str, Type["Rule"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            return  # an intermediate base class
+        if not _CODE.match(cls.code):
+            raise ValueError(f"{cls.__name__}: bad code {cls.code!r}")
+        if cls.code in Rule._registry:
+            raise ValueError(f"{cls.code} defined twice: {Rule._registry[cls.code].__name__}, {cls.__name__}")
+        Rule._registry[cls.code] = cls
+
+    def check_module(self, module: ModuleContext) -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def severity_at(self, module: ModuleContext, node: ast.AST) -> Severity:
+        """Blocking only where the failing code runs while the module is imported; a failure
+        inside a function shows when the function is first called."""
+        if self.severity is Severity.BLOCKING and not module.scopes.runs_at_import(node):
+            return Severity.RUNTIME
+        return self.severity
+
+    def report(self, module: ModuleContext, node: ast.AST, message: str, root_cause: str, fix: str,
+               *, severity: Optional[Severity] = None, related: Tuple[Location, ...] = (),
+               codemod: Optional[str] = None, safe: bool = True) -> Finding:
+        return Finding(
+            code=self.code,
+            severity=severity or self.severity,
+            category=self.category,
+            path=module.path,
+            line=getattr(node, "lineno", 1),
+            col=getattr(node, "col_offset", 0),
+            message=message,
+            root_cause=root_cause,
+            fix=Fix(fix, codemod if codemod is not None else self.codemod, safe),
+            related=related,
+        )

@@ -1,0 +1,1 @@
+"""SBA3xx: database and async rules, one module per theme."""

@@ -1,0 +1,59 @@
+"""Every rule's documented examples, run through real flake8 (one run for all of them).
+
+Each example is its own project (a folder with a pyproject.toml), so examples never see
+each other."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import pytest
+
+from flake8_runner import Flake8Run, run_flake8
+from flake8_stability.rules import all_rules
+
+EXAMPLES: List[Tuple[str, str, int]] = [
+    (rule.code, kind, index)
+    for rule in all_rules()
+    for kind, examples in (("invalid", rule.invalid), ("valid", rule.valid))
+    for index in range(len(examples))
+]
+
+
+def _example(code: str, kind: str, index: int):
+    rule = next(r for r in all_rules() if r.code == code)
+    return getattr(rule, kind)[index]
+
+
+@pytest.fixture(scope="session")
+def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Flake8Run]:
+    root = tmp_path_factory.mktemp("examples")
+    for code, kind, index in EXAMPLES:
+        folder = root / f"{code}_{kind}_{index}"
+        folder.mkdir()
+        (folder / "pyproject.toml").write_text("[project]\nname = 'example'\n")
+        (folder / "snippet.py").write_text(_example(code, kind, index).code)
+    return root, run_flake8(["--jobs", "2", "."], cwd=root)
+
+
+def _reported(run: Flake8Run, code: str, kind: str, index: int) -> Dict[str, List[int]]:
+    suffix = f"{code}_{kind}_{index}/snippet.py"
+    found: Dict[str, List[int]] = {}
+    for result in run.results:
+        if result.path.endswith(suffix):
+            found.setdefault(result.code, []).append(result.line)
+    return found
+
+
+@pytest.mark.parametrize("code,kind,index", EXAMPLES, ids=[f"{c}-{k}-{i}" for c, k, i in EXAMPLES])
+def test_example(examples_run: Tuple[Path, Flake8Run], code: str, kind: str, index: int) -> None:
+    _, run = examples_run
+    assert "internal error" not in run.stderr, run.stderr
+    reported = _reported(run, code, kind, index)
+    example = _example(code, kind, index)
+    if kind == "valid":
+        assert code not in reported, f"false positive on a valid example:\n{example.code}"
+    else:
+        expected = example.expected_lines(code)
+        assert expected, "an invalid example must mark its lines with '# expect: CODE'"
+        assert sorted(reported.get(code, [])) == expected, example.code

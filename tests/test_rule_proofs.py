@@ -1,0 +1,58 @@
+"""Invalid examples that declare the failure they cause are executed with the real libraries,
+in a subprocess with a clean environment, and must fail exactly as documented."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flake8_stability.findings import Severity
+from flake8_stability.rules import all_rules
+
+PROVEN = [
+    (rule.code, index)
+    for rule in all_rules()
+    for index, example in enumerate(rule.invalid)
+    if example.raises
+]
+
+_DRIVER = textwrap.dedent('''
+    import sys, traceback
+    sys.path.insert(0, ".")
+    try:
+        import snippet
+        exec(compile(sys.argv[1], "<run>", "exec"), vars(snippet))
+    except BaseException as exc:
+        print(type(exc).__module__ + "." + type(exc).__qualname__ + ": " + str(exc))
+        sys.exit(3)
+    print("NO FAILURE")
+''')
+
+
+def _failure(source: str, run: str, folder: Path) -> str:
+    (folder / "snippet.py").write_text(source)
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, run], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=120)
+    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+
+
+@pytest.mark.proof
+@pytest.mark.parametrize("code,index", PROVEN, ids=[f"{c}-{i}" for c, i in PROVEN])
+def test_invalid_example_fails_as_documented(code: str, index: int, tmp_path: Path) -> None:
+    rule = next(r for r in all_rules() if r.code == code)
+    example = rule.invalid[index]
+    failure = _failure(example.code, example.run or "pass", tmp_path)
+    expected = example.raises.replace("builtins.", "")
+    assert failure.replace("builtins.", "").startswith(expected), failure
+
+
+@pytest.mark.parametrize("rule", [r for r in all_rules() if r.severity is Severity.BLOCKING],
+                         ids=lambda r: r.code)
+def test_every_blocking_example_is_proven(rule) -> None:
+    unproven = [example.code for example in rule.invalid if not example.raises]
+    assert not unproven, f"{rule.code} invalid examples without `raises`: {unproven}"
