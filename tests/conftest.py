@@ -2,3 +2,24 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from typing import Callable, Dict  # noqa: E402
+
+import pytest  # noqa: E402
+
+from flake8_runner import Flake8Run, run_flake8  # noqa: E402
+
+
+@pytest.fixture
+def lint(tmp_path: Path) -> Callable[..., Flake8Run]:
+    """Write a small project (`{"relative/path.py": source}`) and run flake8 on it."""
+
+    def run(files: Dict[str, str], *args: str) -> Flake8Run:
+        (tmp_path / "pyproject.toml").write_text("[project]\nname = 'fixture'\n")
+        for name, source in files.items():
+            path = tmp_path / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(source)
+        return run_flake8([*args, "."], cwd=tmp_path)
+
+    return run
