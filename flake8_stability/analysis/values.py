@@ -192,6 +192,18 @@ class ValueResolver:
                     return found[0]
         return None
 
+    def field_annotation(self, cls: ast.ClassDef, attr: str) -> Optional[ast.expr]:
+        """The declared type of field `attr` of `cls` or of its bases in this module; None when
+        `attr` is not an annotated field or a validator may replace its value."""
+        if self._has_validator(cls, attr):
+            return None
+        for klass in self._mro(cls):
+            defining = [stmt for stmt in klass.body if _defines(stmt, attr)]
+            if defining:
+                last = defining[-1]
+                return last.annotation if isinstance(last, ast.AnnAssign) else None
+        return None
+
     def _class_statement(self, cls: ast.ClassDef, stmt: ast.stmt, attr: str,
                          depth: int) -> Optional[List[Optional[StrValue]]]:
         """[value] when `stmt` defines `attr` (value None when unknown); None when it does not."""
@@ -275,6 +287,14 @@ def returned_values(func: ast.AST) -> List[ast.expr]:
             found.append(node.value)
         stack.extend(ast.iter_child_nodes(node))
     return found
+
+
+def _defines(stmt: ast.stmt, attr: str) -> bool:
+    if isinstance(stmt, ast.AnnAssign):
+        return isinstance(stmt.target, ast.Name) and stmt.target.id == attr
+    if isinstance(stmt, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets)
+    return isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr
 
 
 def _field_default_expr(call: ast.Call) -> Optional[ast.expr]:
