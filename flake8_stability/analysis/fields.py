@@ -86,7 +86,7 @@ def _string_annotation(module: "ModuleContext", value: object,
         return None
     try:
         parsed = ast.parse(value, mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a NUL byte, on Python < 3.11
         return None
     return allowed_types(module, parsed, depth + 1)
 
