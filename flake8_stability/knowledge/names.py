@@ -13,6 +13,7 @@ _MODULE_ALIASES: Tuple[Tuple[str, str], ...] = (
     ("sqlalchemy.orm.relationships.", "sqlalchemy.orm."),
     ("sqlalchemy.orm._orm_constructors.", "sqlalchemy.orm."),
     ("sqlalchemy.orm.strategy_options.", "sqlalchemy.orm."),
+    ("sqlalchemy.orm.decl_api.", "sqlalchemy.orm."),
     ("sqlalchemy.engine.create.", "sqlalchemy."),
     ("sqlalchemy.engine.url.", "sqlalchemy."),
     ("sqlalchemy.engine.", "sqlalchemy."),
@@ -28,6 +29,7 @@ _MODULE_ALIASES: Tuple[Tuple[str, str], ...] = (
     ("sqlmodel.main.", "sqlmodel."),
     ("pydantic.networks.", "pydantic."),
     ("pydantic.main.", "pydantic."),
+    ("pydantic.types.", "pydantic."),
     ("pydantic_settings.main.", "pydantic_settings."),
     ("pydantic.env_settings.", "pydantic."),
 )
