@@ -17,6 +17,7 @@ from .environment import Environment, load_environment
 
 if TYPE_CHECKING:
     from .analysis.engines import EngineCall
+    from .analysis.lifecycle import Lifecycle
     from .analysis.objects import ObjectResolver
     from .analysis.values import ValueResolver
 
@@ -85,6 +86,12 @@ class ModuleContext:
         from .analysis.engines import find_engine_calls
 
         return find_engine_calls(self)
+
+    @cached_property
+    def lifecycle(self) -> "Lifecycle":
+        from .analysis.lifecycle import Lifecycle
+
+        return Lifecycle(self)
 
     def qualname(self, expr: ast.AST) -> Optional[str]:
         return self.imports.qualname(expr)
