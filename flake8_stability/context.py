@@ -17,6 +17,7 @@ from .environment import Environment, load_environment
 
 if TYPE_CHECKING:
     from .analysis.engines import EngineCall
+    from .analysis.lifecycle import Lifecycle
     from .analysis.models import ModelIndex
     from .analysis.objects import ObjectResolver
     from .analysis.values import ValueResolver
@@ -92,6 +93,12 @@ class ModuleContext:
         from .analysis.models import ModelIndex
 
         return ModelIndex(self)
+
+    @cached_property
+    def lifecycle(self) -> "Lifecycle":
+        from .analysis.lifecycle import Lifecycle
+
+        return Lifecycle(self)
 
     def qualname(self, expr: ast.AST) -> Optional[str]:
         return self.imports.qualname(expr)
