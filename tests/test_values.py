@@ -116,3 +116,18 @@ def test_model_validator_makes_every_field_unknown() -> None:
         create_async_engine(Settings().database_url)
     '''
     assert url_of(source) is None
+
+
+@pytest.mark.parametrize("dotted,expected", [
+    ("sqlalchemy.sql.schema.Table", "sqlalchemy.Table"),
+    ("sqlalchemy.sql.schema.MetaData", "sqlalchemy.MetaData"),
+    ("sqlmodel.Table", "sqlalchemy.Table"),
+    ("sqlalchemy.ext.asyncio.engine.create_async_engine", "sqlalchemy.ext.asyncio.create_async_engine"),
+    ("sqlalchemy.engine.url.make_url", "sqlalchemy.make_url"),
+    ("sqlmodel.orm.session.Session", "sqlmodel.Session"),
+    ("os.environ.get", "os.getenv"),
+])
+def test_canonical_names(dotted: str, expected: str) -> None:
+    from flake8_stability.knowledge.names import canonical
+
+    assert canonical(dotted) == expected

@@ -38,6 +38,7 @@ _MODULE_ALIASES: Tuple[Tuple[str, str], ...] = (
 _NAME_ALIASES: Dict[str, str] = {
     "sqlmodel.create_engine": "sqlalchemy.create_engine",
     "sqlmodel.MetaData": "sqlalchemy.MetaData",
+    "sqlmodel.Table": "sqlalchemy.Table",
     "sqlmodel.text": "sqlalchemy.text",
     "sqlmodel.inspect": "sqlalchemy.inspect",
     "sqlmodel.Column": "sqlalchemy.Column",
@@ -56,9 +57,12 @@ _NAME_ALIASES: Dict[str, str] = {
 
 def canonical(dotted: str) -> str:
     """Return the documented spelling of an imported dotted name."""
-    for private, public in _MODULE_ALIASES:
-        if dotted.startswith(private):
-            dotted = public + dotted[len(private):]
+    for _ in range(len(_MODULE_ALIASES)):
+        for private, public in _MODULE_ALIASES:
+            if dotted.startswith(private):
+                dotted = public + dotted[len(private):]
+                break
+        else:
             break
     return _NAME_ALIASES.get(dotted, dotted)
 

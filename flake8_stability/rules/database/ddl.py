@@ -20,7 +20,7 @@ _DECLARATIVE_BASES = frozenset({"sqlalchemy.orm.DeclarativeBase",
                                 "sqlalchemy.orm.decl_api.DeclarativeBaseNoMeta"})
 _BASE_FACTORIES = frozenset({"sqlalchemy.orm.declarative_base",
                              "sqlalchemy.orm.decl_api.declarative_base"})
-_TABLE = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlmodel.Table"})
+_TABLE = frozenset({"sqlalchemy.Table"})
 _LIFESPAN_BOOT = "import asyncio; asyncio.run(app.router.lifespan_context(app).__aenter__())"
 
 # SQLAlchemy's OperationalError spans several lines; the DBAPI error underneath is one line.

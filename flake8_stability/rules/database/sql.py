@@ -21,8 +21,8 @@ _SQLMODEL_SESSIONS = frozenset({N.SQLMODEL_SESSION, N.SQLMODEL_ASYNC_SESSION})
 _BIND_PARAMETER = re.compile(r"(?<![:\w\\]):\w")  # what text() would read as a bound parameter
 _SHOWN = 60
 _SELECTS = frozenset({N.SELECT, N.SQLMODEL_SELECT})
-_METADATA = frozenset({N.METADATA, "sqlalchemy.schema.MetaData"})
-_TABLE = frozenset({"sqlalchemy.Table", "sqlalchemy.schema.Table", "sqlmodel.Table"})
+_METADATA = frozenset({N.METADATA})
+_TABLE = frozenset({"sqlalchemy.Table"})
 _ASYNC_BOOT = "import asyncio; asyncio.run({}())"
 
 
