@@ -1,20 +1,28 @@
 """What an expression is, for the database APIs: an engine (sync or async, and from which
-call), a session (of which class), or a connection. Names, factories, dependency functions
-and annotations (`Annotated[AsyncSession, Depends(...)]`) are followed; unknown stays None."""
+call), a session (of which class), or a connection. Names, factories, dependency functions,
+context managers, `self.<attribute>` and annotations (`Annotated[AsyncSession,
+Depends(...)]`) are followed; unknown stays None."""
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, List, Optional, TypeVar
+from typing import (TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar,
+                    Union)
 
+from ..context import argument
 from ..knowledge import names as N
+from .scopes import Binding
 from .values import returned_values
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
 _MAX_DEPTH = 10
+_GENERATOR_TYPES = frozenset({"AsyncGenerator", "AsyncIterator", "AsyncIterable", "Generator",
+                              "Iterator", "Iterable"})
+_CONTEXT_MANAGERS = frozenset({"contextmanager", "asynccontextmanager"})
 T = TypeVar("T")
+FunctionDef = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,7 @@ class Engine:
 class Session:
     cls: str  # canonical class name, e.g. N.SA_ASYNC_SESSION
     origin: Optional[ast.AST] = None  # where the class was chosen (annotation, factory call)
+    declared: bool = False  # known only from a type annotation, not from the code making it
 
     @property
     def is_async(self) -> bool:
@@ -99,9 +108,7 @@ class ObjectResolver:
         if isinstance(expr, ast.Call):
             name = self.module.call_name(expr)
             if name in (N.ASYNC_SESSIONMAKER, N.SESSIONMAKER):
-                default = N.SA_ASYNC_SESSION if name == N.ASYNC_SESSIONMAKER else N.SA_SESSION
-                class_kw = next((k.value for k in expr.keywords if k.arg == "class_"), None)
-                cls = self.module.qualname(class_kw) if class_kw is not None else default
+                cls = self._factory_class(expr, name)
                 return Factory(cls, expr) if cls else None
             if name in (N.SCOPED_SESSION, N.ASYNC_SCOPED_SESSION) and expr.args:
                 return self.factory(expr.args[0], depth + 1)
@@ -110,69 +117,187 @@ class ObjectResolver:
             return self._via_name(expr, self.factory, None, depth)
         return None
 
+    def _factory_class(self, call: ast.Call, name: str) -> Optional[str]:
+        """The session class a factory makes; None when `class_` may hide in `*args`/`**kw`."""
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return None
+        # class_ was the second positional parameter of sessionmaker up to SQLAlchemy 1.4.
+        class_expr = argument(call, 1, "class_")
+        if class_expr is not None:
+            return self.module.qualname(class_expr)
+        if any(kw.arg is None for kw in call.keywords):
+            return None
+        return N.SA_ASYNC_SESSION if name == N.ASYNC_SESSIONMAKER else N.SA_SESSION
+
     # -- sessions ----------------------------------------------------------------------------
     def session(self, expr: Optional[ast.AST], depth: int = 0) -> Optional[Session]:
         """The session class of `expr`, an object used as a session."""
         if expr is None or depth > _MAX_DEPTH:
             return None
         if isinstance(expr, ast.Name):
-            return self._via_name(expr, self._session_from_value, self.session_annotation, depth,
-                                  param_default=self._session_from_depends)
-        if isinstance(expr, ast.Call):
-            return self._session_from_value(expr, depth)
-        return None
+            return self._session_of_name(expr, depth)
+        if isinstance(expr, ast.Attribute):
+            return self._session_of_attribute(expr, depth)
+        return self._session_made_by(expr, depth, entered=False)
 
-    def _session_from_value(self, expr: ast.AST, depth: int) -> Optional[Session]:
-        """A session made by `expr`: `AsyncSession(engine)`, `factory()`, `factory.begin()`."""
-        if isinstance(expr, ast.Await):
+    def _session_of_name(self, expr: ast.Name, depth: int) -> Optional[Session]:
+        bindings = self.module.scopes.lookup(expr.id, expr)
+        return _agreed(self._session_of_binding(b, depth) for b in bindings)
+
+    def _session_of_binding(self, binding: Binding, depth: int) -> Optional[Session]:
+        found = None
+        if binding.kind == "param" and binding.value is not None:
+            found = self._session_from_depends(binding.value, depth + 1)
+        elif binding.kind in ("assign", "with") and binding.value is not None:
+            found = self._session_made_by(binding.value, depth + 1, entered=binding.kind == "with")
+        if found is None and binding.annotation is not None and binding.kind in ("param", "assign"):
+            found = self.session_annotation(binding.annotation, depth + 1)
+        return found
+
+    def _session_made_by(self, expr: ast.AST, depth: int, entered: bool) -> Optional[Session]:
+        """The session `expr` evaluates to (`entered`: the object `async with expr as s` binds):
+        `AsyncSession(engine)`, `factory()`, `factory.begin()`, `await make_session()`..."""
+        if depth > _MAX_DEPTH:
             return None
+        if isinstance(expr, ast.Await):
+            return self._awaited_session(expr.value, depth)
+        if isinstance(expr, (ast.Name, ast.Attribute)):
+            return self.session(expr, depth + 1)
         if not isinstance(expr, ast.Call):
-            return self.session(expr, depth + 1) if isinstance(expr, ast.Name) else None
+            return None
         name = self.module.call_name(expr)
         if name in N.ASYNC_SESSION_CLASSES | N.SYNC_SESSION_CLASSES:
             return Session(name, expr)
         func = expr.func
-        if isinstance(func, ast.Attribute) and func.attr == "begin" and not expr.args:
+        if entered and isinstance(func, ast.Attribute) and func.attr == "begin" and not expr.args:
             factory = self.factory(func.value, depth + 1)
             return Session(factory.cls, factory.call) if factory else None
         factory = self.factory(func, depth + 1)
         if factory is not None:
             return Session(factory.cls, factory.call)
-        return self._via_function(expr, self._session_from_generator, depth)
+        return self._session_from_call(expr, depth, entered)
 
-    def _session_from_generator(self, expr: ast.AST, depth: int) -> Optional[Session]:
-        return self.session(expr, depth + 1)
+    def _session_from_call(self, call: ast.Call, depth: int, entered: bool) -> Optional[Session]:
+        """`make_session()`, or `async with session_scope() as s` over a context manager."""
+        func = self._local_function(call.func)
+        if func is None:
+            return None
+        if _is_generator(func):
+            if entered and _is_context_manager(func):
+                return self._common_session(_yielded_values(func), depth)
+            return None
+        if isinstance(func, ast.AsyncFunctionDef):
+            return None  # calling it makes a coroutine, not a session
+        return self._returned_session(func, depth)
+
+    def _awaited_session(self, expr: ast.AST, depth: int) -> Optional[Session]:
+        if not isinstance(expr, ast.Call):
+            return None
+        func = self._local_function(expr.func)
+        if isinstance(func, ast.AsyncFunctionDef) and not _is_generator(func):
+            return self._returned_session(func, depth)
+        return None
+
+    def _returned_session(self, func: FunctionDef, depth: int) -> Optional[Session]:
+        found = self._common_session(returned_values(func), depth)
+        if found is None and func.returns is not None:
+            found = self.session_annotation(func.returns, depth + 1)
+        return found
+
+    def _common_session(self, values: Sequence[ast.AST], depth: int) -> Optional[Session]:
+        return _agreed(self._session_made_by(v, depth + 1, entered=False) for v in values)
+
+    def _session_of_attribute(self, expr: ast.Attribute, depth: int) -> Optional[Session]:
+        """`self.session`: what the class's methods assign to it, else its declared type."""
+        cls = self._owner_class(expr)
+        if cls is None:
+            return None
+        values: List[ast.expr] = []
+        declared: Optional[ast.expr] = None
+        for stmt in cls.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
+                    and stmt.target.id == expr.attr:
+                declared = stmt.annotation
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for node in ast.walk(stmt):
+                    value, annotation = _self_assignment(node, expr.attr)
+                    values += [value] if value is not None else []
+                    declared = annotation or declared
+        found = self._common_session(values, depth) if values else None
+        if found is None and declared is not None:
+            found = self.session_annotation(declared, depth + 1)
+        return found
+
+    def _owner_class(self, expr: ast.Attribute) -> Optional[ast.ClassDef]:
+        """The class whose instance `expr.value` is, when it is a method's `self`."""
+        if not isinstance(expr.value, ast.Name):
+            return None
+        func = self.module.scopes.enclosing_function(expr)
+        if not isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)) or not func.args.args:
+            return None
+        owner = self.module.scopes.parent(func)
+        if not isinstance(owner, ast.ClassDef) or func.args.args[0].arg != expr.value.id:
+            return None
+        if any(_decorator_name(d) in ("staticmethod", "classmethod") for d in func.decorator_list):
+            return None
+        return owner
 
     def session_annotation(self, annotation: ast.expr, depth: int = 0) -> Optional[Session]:
+        """The session an annotation stands for: the dependency of `Annotated[X, Depends(f)]`
+        when it can be followed, else the annotated class (`declared`)."""
+        if depth > _MAX_DEPTH:
+            return None
+        dependency = self._annotated_dependency(annotation)
+        if dependency is not None:
+            found = self._dependency_session(dependency, depth + 1)
+            if found is not None:
+                return found
         inner = _unwrap_annotation(annotation)
         name = self.module.qualname(inner)
         if name in N.ASYNC_SESSION_CLASSES | N.SYNC_SESSION_CLASSES:
-            return Session(name, annotation)
-        if isinstance(inner, ast.Name) and depth < _MAX_DEPTH:
+            return Session(name, annotation, declared=True)
+        if isinstance(inner, ast.Name):
             # A type alias: SessionDep = Annotated[AsyncSession, Depends(get_session)]
             bindings = self.module.scopes.lookup(inner.id, inner)
-            if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value is not None:
+            if len(bindings) == 1 and bindings[0].kind == "assign" and bindings[0].value:
                 return self.session_annotation(bindings[0].value, depth + 1)
         return None
 
     def _session_from_depends(self, default: ast.expr, depth: int) -> Optional[Session]:
         """`session=Depends(get_session)`: what `get_session` yields or returns."""
-        if not (isinstance(default, ast.Call) and _callee(default) == "Depends" and default.args):
+        dependency = self._dependency(default)
+        return self._dependency_session(dependency, depth) if dependency is not None else None
+
+    def _dependency_session(self, func: FunctionDef, depth: int) -> Optional[Session]:
+        if not _is_generator(func):
+            return self._returned_session(func, depth)
+        found = self._common_session(_yielded_values(func), depth)
+        if found is None and func.returns is not None:
+            found = self.session_annotation(_yield_type(func.returns), depth + 1)
+        return found
+
+    def _dependency(self, expr: ast.AST) -> Optional[FunctionDef]:
+        """The module's own function `f` of `Depends(f)`."""
+        if not (isinstance(expr, ast.Call) and _callee(expr) == "Depends"):
             return None
-        dep = default.args[0]
-        if not isinstance(dep, ast.Name):
+        target = argument(expr, 0, "dependency")
+        return self._local_function(target) if target is not None else None
+
+    def _annotated_dependency(self, annotation: ast.expr) -> Optional[FunctionDef]:
+        if not (isinstance(annotation, ast.Subscript) and _head(annotation) == "Annotated"):
             return None
-        bindings = self.module.scopes.lookup(dep.id, dep)
+        inner = annotation.slice
+        metadata = inner.elts[1:] if isinstance(inner, ast.Tuple) else []
+        found = [self._dependency(m) for m in metadata]
+        return next((f for f in found if f is not None), None)
+
+    def _local_function(self, expr: ast.AST) -> Optional[FunctionDef]:
+        if not isinstance(expr, ast.Name):
+            return None
+        bindings = self.module.scopes.lookup(expr.id, expr)
         if len(bindings) != 1 or bindings[0].kind != "def":
             return None
-        func = bindings[0].node
-        if func.returns is not None:  # type: ignore[attr-defined]
-            found = self.session_annotation(func.returns, depth + 1)  # type: ignore[attr-defined]
-            if found:
-                return found
-        results = {self.session(v, depth + 1) for v in _yielded_or_returned(func)}
-        results.discard(None)
-        return results.pop() if len(results) == 1 else None
+        return bindings[0].node  # type: ignore[return-value]
 
     # -- connections -------------------------------------------------------------------------
     def connection(self, expr: Optional[ast.AST], depth: int = 0) -> Optional[Connection]:
@@ -185,15 +310,16 @@ class ObjectResolver:
         made = bindings[0].value
         if isinstance(made, ast.Await):
             made = made.value
-        if isinstance(made, ast.Call) and isinstance(made.func, ast.Attribute) and made.func.attr in ("connect", "begin"):
+        if isinstance(made, ast.Call) and isinstance(made.func, ast.Attribute) \
+                and made.func.attr in ("connect", "begin"):
             engine = self.engine(made.func.value, depth + 1)
             return Connection(engine) if engine else None
         return None
 
     # -- shared following --------------------------------------------------------------------
     def _via_name(self, expr: ast.Name, from_value: Callable[[ast.AST, int], Optional[T]],
-                  from_annotation: Optional[Callable[[ast.expr], Optional[T]]], depth: int,
-                  param_default: Optional[Callable[[ast.expr, int], Optional[T]]] = None) -> Optional[T]:
+                  from_annotation: Optional[Callable[[ast.expr], Optional[T]]],
+                  depth: int) -> Optional[T]:
         bindings = self.module.scopes.lookup(expr.id, expr)
         results = set()
         for binding in bindings:
@@ -202,8 +328,6 @@ class ObjectResolver:
                 found = from_value(binding.value, depth + 1)
             if found is None and binding.annotation is not None and from_annotation is not None:
                 found = from_annotation(binding.annotation)
-            if found is None and binding.kind == "param" and binding.value is not None and param_default:
-                found = param_default(binding.value, depth + 1)
             if found is None:
                 return None
             results.add(found)
@@ -212,28 +336,76 @@ class ObjectResolver:
     def _via_function(self, call: ast.Call, resolve: Callable[[ast.AST, int], Optional[T]],
                       depth: int) -> Optional[T]:
         """`get_engine()` -> what the module's own `get_engine` returns on every path."""
-        if not isinstance(call.func, ast.Name):
-            return None
-        bindings = self.module.scopes.lookup(call.func.id, call.func)
-        if len(bindings) != 1 or bindings[0].kind != "def":
-            return None
-        results = {resolve(v, depth + 1) for v in returned_values(bindings[0].node)}
+        func = self._local_function(call.func)
+        if func is None or isinstance(func, ast.AsyncFunctionDef) or _is_generator(func):
+            return None  # a coroutine or a generator, not what the function returns
+        results = {resolve(v, depth + 1) for v in returned_values(func)}
         if None in results or len(results) != 1:
             return None
         return results.pop()
 
 
-def _yielded_or_returned(func: ast.AST) -> List[ast.expr]:
-    found: List[ast.expr] = []
+def _agreed(candidates: Iterable[Optional[Session]]) -> Optional[Session]:
+    """The first session when every candidate is known and of the same class; stops at the
+    first unknown one."""
+    first: Optional[Session] = None
+    for found in candidates:
+        if found is None or (first is not None and found.cls != first.cls):
+            return None
+        first = first or found
+    return first
+
+
+def _self_assignment(node: ast.AST, attr: str) -> Tuple[Optional[ast.expr], Optional[ast.expr]]:
+    """(value, annotation) of `self.<attr> = value` / `self.<attr>: T = value`."""
+    if isinstance(node, ast.Assign):
+        if any(_is_self_attribute(t, attr) for t in node.targets):
+            return node.value, None
+    elif isinstance(node, ast.AnnAssign) and _is_self_attribute(node.target, attr):
+        return node.value, node.annotation
+    return None, None
+
+
+def _is_self_attribute(target: ast.AST, attr: str) -> bool:
+    return isinstance(target, ast.Attribute) and target.attr == attr \
+        and isinstance(target.value, ast.Name) and target.value.id == "self"
+
+
+def _own_nodes(func: ast.AST) -> List[ast.AST]:
+    """The nodes of a function's body, not those of nested functions or classes."""
+    found: List[ast.AST] = []
     stack = list(ast.iter_child_nodes(func))
     while stack:
         node = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             continue
-        if isinstance(node, (ast.Yield, ast.Return)) and node.value is not None:
-            found.append(node.value)
+        found.append(node)
         stack.extend(ast.iter_child_nodes(node))
     return found
+
+
+def _is_generator(func: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(func))
+
+
+def _yielded_values(func: ast.AST) -> List[ast.expr]:
+    """What a generator yields; [] when it delegates (`yield from`) or yields nothing."""
+    nodes = _own_nodes(func)
+    if any(isinstance(n, ast.YieldFrom) for n in nodes):
+        return []
+    return [n.value for n in nodes if isinstance(n, ast.Yield) and n.value is not None]
+
+
+def _is_context_manager(func: FunctionDef) -> bool:
+    return any(_decorator_name(d) in _CONTEXT_MANAGERS for d in func.decorator_list)
+
+
+def _yield_type(annotation: ast.expr) -> ast.expr:
+    """`AsyncGenerator[X, None]`, `Iterator[X]` -> X; anything else unchanged."""
+    if isinstance(annotation, ast.Subscript) and _head(annotation) in _GENERATOR_TYPES:
+        inner = annotation.slice
+        return inner.elts[0] if isinstance(inner, ast.Tuple) and inner.elts else inner
+    return annotation
 
 
 def _unwrap_annotation(annotation: ast.expr) -> ast.expr:
@@ -243,14 +415,11 @@ def _unwrap_annotation(annotation: ast.expr) -> ast.expr:
             annotation = ast.parse(annotation.value, mode="eval").body
         except SyntaxError:
             return annotation
-    if isinstance(annotation, ast.Subscript):
-        head = annotation.value
-        name = head.attr if isinstance(head, ast.Attribute) else head.id if isinstance(head, ast.Name) else None
-        if name in ("Annotated", "Optional"):
-            inner = annotation.slice
-            if isinstance(inner, ast.Tuple) and inner.elts:
-                inner = inner.elts[0]
-            return _unwrap_annotation(inner)  # type: ignore[arg-type]
+    if isinstance(annotation, ast.Subscript) and _head(annotation) in ("Annotated", "Optional"):
+        inner = annotation.slice
+        if isinstance(inner, ast.Tuple) and inner.elts:
+            inner = inner.elts[0]
+        return _unwrap_annotation(inner)  # type: ignore[arg-type]
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         for side in (annotation.left, annotation.right):
             if not (isinstance(side, ast.Constant) and side.value is None):
@@ -258,6 +427,20 @@ def _unwrap_annotation(annotation: ast.expr) -> ast.expr:
     return annotation
 
 
+def _last_name(expr: ast.AST) -> Optional[str]:
+    """`Depends` for `Depends` and `fastapi.Depends`."""
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return expr.id if isinstance(expr, ast.Name) else None
+
+
+def _head(subscript: ast.Subscript) -> Optional[str]:
+    return _last_name(subscript.value)
+
+
+def _decorator_name(dec: ast.expr) -> Optional[str]:
+    return _last_name(dec.func if isinstance(dec, ast.Call) else dec)
+
+
 def _callee(call: ast.Call) -> Optional[str]:
-    func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    return _last_name(call.func)
