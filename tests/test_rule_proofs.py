@@ -2,6 +2,7 @@
 in a subprocess with a clean environment, and must fail exactly as documented."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -21,24 +22,27 @@ PROVEN = [
 ]
 
 _DRIVER = textwrap.dedent('''
-    import sys, traceback
+    import json, sys
     sys.path.insert(0, ".")
     try:
         import snippet
         exec(compile(sys.argv[1], "<run>", "exec"), vars(snippet))
     except BaseException as exc:
-        print(type(exc).__module__ + "." + type(exc).__qualname__ + ": " + str(exc))
+        name = type(exc).__module__ + "." + type(exc).__qualname__
+        print("FAILURE " + json.dumps(name + ": " + str(exc)))
         sys.exit(3)
-    print("NO FAILURE")
+    print("FAILURE " + json.dumps("no failure"))
 ''')
 
 
 def _failure(source: str, run: str, folder: Path) -> str:
+    """`module.Type: message` of what the snippet raised (the whole message, newlines kept)."""
     (folder / "snippet.py").write_text(source)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, run], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=120)
-    return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr
+    marked = [line for line in done.stdout.splitlines() if line.startswith("FAILURE ")]
+    return json.loads(marked[-1][len("FAILURE "):]) if marked else done.stderr
 
 
 @pytest.mark.proof

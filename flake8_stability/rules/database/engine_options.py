@@ -280,7 +280,8 @@ class ConnectArgInvalidForDriver(Rule):
 
             DATABASE_URL = "postgresql+psycopg2://app:secret@localhost/app"
             engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})  # expect: SBA312
-        ''', note='the first connection fails with sqlalchemy.exc.ProgrammingError: (psycopg2.ProgrammingError) invalid dsn: invalid connection option "check_same_thread"'),
+        ''', raises='sqlalchemy.exc.ProgrammingError: (psycopg2.ProgrammingError) invalid dsn: invalid connection option "check_same_thread"',
+            run="engine.connect()", note="psycopg2 rejects the option before it connects"),
         Invalid('''
             import asyncio
 

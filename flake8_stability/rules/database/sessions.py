@@ -740,7 +740,9 @@ class ExpireOnCommitInAsyncSession(Rule):
                     session.add(hero)
                     await session.commit()
                     return hero.id
-        ''', note="SQLAlchemy 2.1 wraps the MissingGreenlet in a StatementError"),
+        ''', raises="sqlalchemy.exc.StatementError: (sqlalchemy.exc.MissingGreenlet) greenlet_spawn has not been called",
+            run="import asyncio; asyncio.run(create_hero('Deadpond'))",
+            note="SQLAlchemy 2.1 wraps the MissingGreenlet in a StatementError"),
         Invalid('''
             from typing import Optional
 
