@@ -16,7 +16,8 @@ def render() -> str:
     out: List[str] = [
         "# Rules",
         "",
-        "<!-- Generated from the rule registry by `python -m flake8_stability.docs`. Do not edit. -->",
+        "<!-- Generated from the rule registry by `python -m flake8_stability.docs`."
+        " Do not edit. -->",
         "",
         "Severities: **blocking** — importing or starting the app fails; **runtime** — the first "
         "request or database use fails; **warning** — works, but wrong or fragile.",
@@ -55,7 +56,8 @@ def _section(rule: Type[Rule]) -> List[str]:
         lines += ["", "Flagged" + (f" ({example.note})" if example.note else "") + ":", "",
                   "```python", example.code.rstrip("\n"), "```"]
         if example.raises:
-            lines += ["", f"Fails with `{example.raises}`" + (f" when `{example.run}` runs." if example.run else " on import.")]
+            when = f" when `{example.run}` runs." if example.run else " on import."
+            lines += ["", f"Fails with `{example.raises}`{when}"]
     for example in rule.valid:
         lines += ["", "Not flagged" + (f" ({example.note})" if example.note else "") + ":", "",
                   "```python", example.code.rstrip("\n"), "```"]

@@ -19,7 +19,6 @@ from packaging.version import InvalidVersion, Version
 from .probes import installed
 
 
-
 @dataclass
 class Environment:
     """Installed distributions of one interpreter (names canonicalised, PEP 503)."""
@@ -90,7 +89,8 @@ def _query(interpreter: str) -> Environment:
 
 def _same_interpreter(interpreter: str) -> bool:
     try:
-        return os.path.samefile(interpreter, sys.executable) and sys.prefix == _prefix_of(interpreter)
+        same_file = os.path.samefile(interpreter, sys.executable)
+        return same_file and sys.prefix == _prefix_of(interpreter)
     except OSError:
         return False
 

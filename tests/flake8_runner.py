@@ -30,13 +30,15 @@ class Flake8Run:
         return [r.code for r in self.results if r.path.endswith(path_suffix)]
 
     def lines_of(self, code: str, path_suffix: str = "") -> List[int]:
-        return sorted(r.line for r in self.results if r.code == code and r.path.endswith(path_suffix))
+        return sorted(r.line for r in self.results
+                      if r.code == code and r.path.endswith(path_suffix))
 
 
 def run_flake8(args: Sequence[str], cwd: Optional[Path] = None, stdin: Optional[str] = None,
                select: str = "SBA") -> Flake8Run:
     command = [sys.executable, "-m", "flake8", "--select", select, *args]
-    done = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True,
+                          timeout=600)
     results = []
     for line in done.stdout.splitlines():
         match = _LINE.match(line)

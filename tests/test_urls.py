@@ -62,7 +62,8 @@ def test_query() -> None:
 
 @pytest.mark.parametrize("text,shown", [
     ("postgresql+asyncpg://app:s3cret@db:5432/app", "postgresql+asyncpg://app:***@db:5432/app"),
-    ("see mysql://root:p%40ss@h/db and postgres://u:x@h/d", "see mysql://root:***@h/db and postgres://u:***@h/d"),
+    ("see mysql://root:p%40ss@h/db and postgres://u:x@h/d",
+     "see mysql://root:***@h/db and postgres://u:***@h/d"),
     ("postgresql://app@db/app", "postgresql://app@db/app"),
     ("sqlite:///./a.db", "sqlite:///./a.db"),
 ])

@@ -24,8 +24,10 @@ def url_of(source: str) -> Optional[StrValue]:
     ('create_async_engine("postgresql://%s/app" % host)', "postgresql://", False),
     ('create_async_engine("postgresql://{}/app".format(host))', "postgresql://", False),
     ('import os\ncreate_async_engine(os.getenv("DB", "sqlite:///x.db"))', "sqlite:///x.db", True),
-    ('import os\ncreate_async_engine(os.environ.get("DB", "sqlite:///x.db"))', "sqlite:///x.db", True),
-    ('from sqlalchemy import make_url\ncreate_async_engine(make_url("sqlite://"))', "sqlite://", True),
+    ('import os\ncreate_async_engine(os.environ.get("DB", "sqlite:///x.db"))',
+     "sqlite:///x.db", True),
+    ('from sqlalchemy import make_url\ncreate_async_engine(make_url("sqlite://"))',
+     "sqlite://", True),
     ('u = "postgres://h/db".replace("postgres://", "postgresql+asyncpg://", 1)\n'
      'create_async_engine(u)', "postgresql+asyncpg://h/db", True),
 ])
@@ -122,7 +124,8 @@ def test_model_validator_makes_every_field_unknown() -> None:
     ("sqlalchemy.sql.schema.Table", "sqlalchemy.Table"),
     ("sqlalchemy.sql.schema.MetaData", "sqlalchemy.MetaData"),
     ("sqlmodel.Table", "sqlalchemy.Table"),
-    ("sqlalchemy.ext.asyncio.engine.create_async_engine", "sqlalchemy.ext.asyncio.create_async_engine"),
+    ("sqlalchemy.ext.asyncio.engine.create_async_engine",
+     "sqlalchemy.ext.asyncio.create_async_engine"),
     ("sqlalchemy.engine.url.make_url", "sqlalchemy.make_url"),
     ("sqlmodel.orm.session.Session", "sqlmodel.Session"),
     ("os.environ.get", "os.getenv"),

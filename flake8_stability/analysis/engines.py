@@ -28,7 +28,8 @@ def find_engine_calls(module: "ModuleContext") -> List[EngineCall]:
     wrapped = {
         id(call.args[0])
         for call in module.calls
-        if module.call_name(call) == N.ASYNC_ENGINE and call.args and isinstance(call.args[0], ast.Call)
+        if module.call_name(call) == N.ASYNC_ENGINE
+        and call.args and isinstance(call.args[0], ast.Call)
     }
     found = []
     for call in module.calls:

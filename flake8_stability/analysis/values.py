@@ -63,7 +63,8 @@ class ValueResolver:
                 text += part.value
                 continue
             inner = None
-            if isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None:
+            if (isinstance(part, ast.FormattedValue) and part.conversion == -1
+                    and part.format_spec is None):
                 inner = self.string(part.value, depth + 1)
             if inner is None or not inner.complete:
                 return StrValue(text + (inner.text if inner else ""), False)
@@ -76,7 +77,9 @@ class ValueResolver:
             return None
         if isinstance(expr.op, ast.Mod):
             head = left.text.split("%", 1)[0]
-            return StrValue(head, False, left.origin) if "%" in left.text or not left.complete else left
+            if "%" in left.text or not left.complete:
+                return StrValue(head, False, left.origin)
+            return left
         if not isinstance(expr.op, ast.Add):
             return None
         if not left.complete:
@@ -91,7 +94,10 @@ class ValueResolver:
         if name == N.GETENV and len(call.args) >= 2:
             default = self.string(call.args[1], depth + 1)
             env = _literal(call.args[0]) or "?"
-            return default.with_origin(f"the default of os.getenv({env!r}), used when {env} is not set") if default else None
+            if default is None:
+                return None
+            return default.with_origin(
+                f"the default of os.getenv({env!r}), used when {env} is not set")
         if name in ("builtins.str",) or (isinstance(call.func, ast.Name) and call.func.id == "str"):
             return self.string(call.args[0], depth + 1) if len(call.args) == 1 else None
         if name == N.MAKE_URL and call.args:
@@ -102,7 +108,9 @@ class ValueResolver:
                 if kw.arg == "drivername":
                     driver = kw.value
             value = self.string(driver, depth + 1)
-            return StrValue(value.text + "://", False, value.origin) if value and value.complete else None
+            if value is None or not value.complete:
+                return None
+            return StrValue(value.text + "://", False, value.origin)
         if isinstance(call.func, ast.Attribute):
             return self._method(call, call.func, depth)
         return None
@@ -115,7 +123,9 @@ class ValueResolver:
             if base is None:
                 return None
             head = base.text.split("{", 1)[0]
-            return base if "{" not in base.text and base.complete else StrValue(head, False, base.origin)
+            if "{" not in base.text and base.complete:
+                return base
+            return StrValue(head, False, base.origin)
         if func.attr == "replace" and len(call.args) in (2, 3) and not call.keywords:
             base = self.string(func.value, depth + 1)
             old, new = (self.string(a, depth + 1) for a in call.args[:2])
@@ -156,7 +166,8 @@ class ValueResolver:
                 owner = self.module.scopes.parent(func) if func else None
                 return owner if isinstance(owner, ast.ClassDef) else None
             if len(bindings) == 1 and bindings[0].kind == "assign":
-                return self.instance_class(bindings[0].value, depth + 1) if bindings[0].value else None
+                value = bindings[0].value
+                return self.instance_class(value, depth + 1) if value else None
             return None
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
             target = self.classes.get(expr.func.id)
@@ -207,9 +218,11 @@ class ValueResolver:
     def _class_statement(self, cls: ast.ClassDef, stmt: ast.stmt, attr: str,
                          depth: int) -> Optional[List[Optional[StrValue]]]:
         """[value] when `stmt` defines `attr` (value None when unknown); None when it does not."""
-        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == attr:
+        if (isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                and stmt.target.id == attr):
             return [self._field_default(cls, attr, stmt.value, stmt.lineno, depth)]
-        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
+        if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
             return [self._field_default(cls, attr, stmt.value, stmt.lineno, depth)]
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == attr:
             decorators = {_decorator_name(d) for d in stmt.decorator_list}
@@ -231,7 +244,8 @@ class ValueResolver:
             return None
         if self.is_settings_class(cls):
             env = self._env_name(cls, attr)
-            return found.with_origin(f"the default of {cls.name}.{attr} (line {line}), used when {env} is not set")
+            return found.with_origin(
+                f"the default of {cls.name}.{attr} (line {line}), used when {env} is not set")
         return found.with_origin(f"{cls.name}.{attr} (line {line})")
 
     def _env_name(self, cls: ast.ClassDef, attr: str) -> str:
@@ -301,14 +315,17 @@ def _field_default_expr(call: ast.Call) -> Optional[ast.expr]:
     for kw in call.keywords:
         if kw.arg == "default":
             return kw.value
-    if call.args and not (isinstance(call.args[0], ast.Constant) and call.args[0].value is Ellipsis):
-        return call.args[0]
+    first = call.args[0] if call.args else None
+    if first is not None and not (isinstance(first, ast.Constant) and first.value is Ellipsis):
+        return first
     return None
 
 
 def _callee_name(call: ast.Call) -> Optional[str]:
     func = call.func
-    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    if isinstance(func, ast.Name):
+        return func.id
+    return func.attr if isinstance(func, ast.Attribute) else None
 
 
 def _decorator_name(dec: ast.expr) -> Optional[str]:

@@ -55,6 +55,10 @@ SYNC_DRIVER_FOR = {"postgresql": "psycopg", "sqlite": "pysqlite", "mysql": "pymy
 KNOWN_DIALECTS = frozenset({"postgresql", "sqlite", "mysql", "mariadb", "mssql", "oracle"})
 
 
+_FIXED_DEFAULT_DRIVERS = {"sqlite": "pysqlite", "mysql": "mysqldb", "mariadb": "mysqldb",
+                          "mssql": "pyodbc"}
+
+
 def default_driver(dialect: str, sa_version: Optional[Version]) -> Optional[str]:
     """The driver SQLAlchemy loads for a bare `dialect://` URL."""
     if dialect == "postgresql":
@@ -65,7 +69,7 @@ def default_driver(dialect: str, sa_version: Optional[Version]) -> Optional[str]
         if sa_version is None:
             return None
         return "oracledb" if sa_version >= SA_2_0 else "cx_oracle"
-    return {"sqlite": "pysqlite", "mysql": "mysqldb", "mariadb": "mysqldb", "mssql": "pyodbc"}.get(dialect)
+    return _FIXED_DEFAULT_DRIVERS.get(dialect)
 
 
 def is_async_capable(driver: str, sa_version: Optional[Version]) -> Optional[bool]:
@@ -110,10 +114,12 @@ def default_pool(dialect: str, driver: str, memory: Optional[bool], is_async: bo
     if memory:
         if driver == "aiosqlite":
             return PoolChoice("StaticPool", "an in-memory aiosqlite database uses StaticPool")
-        return PoolChoice("SingletonThreadPool", "an in-memory SQLite database uses SingletonThreadPool")
+        return PoolChoice("SingletonThreadPool",
+                          "an in-memory SQLite database uses SingletonThreadPool")
     if sa_version is None:
         return None
     if sa_version < SA_2_0:
-        return PoolChoice("NullPool", f"SQLAlchemy {sa_version} uses NullPool for file SQLite databases")
+        return PoolChoice("NullPool",
+                          f"SQLAlchemy {sa_version} uses NullPool for file SQLite databases")
     return PoolChoice("AsyncAdaptedQueuePool" if driver == "aiosqlite" else "QueuePool",
                       f"SQLAlchemy {sa_version} pools file SQLite databases")

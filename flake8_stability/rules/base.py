@@ -79,7 +79,8 @@ class Rule:
         if not _CODE.match(cls.code):
             raise ValueError(f"{cls.__name__}: bad code {cls.code!r}")
         if cls.code in Rule._registry:
-            raise ValueError(f"{cls.code} defined twice: {Rule._registry[cls.code].__name__}, {cls.__name__}")
+            first = Rule._registry[cls.code].__name__
+            raise ValueError(f"{cls.code} defined twice: {first}, {cls.__name__}")
         Rule._registry[cls.code] = cls
 
     def check_module(self, module: ModuleContext) -> Iterator[Finding]:

@@ -269,4 +269,3 @@ class PostgresSchemeAlias(Rule):
                 f"environment with .replace(\"postgres://\", \"{scheme}://\", 1).",
                 severity=self.severity_at(module, engine.call),
             )
-
