@@ -14,6 +14,7 @@ from .analysis.imports import ImportMap
 from .analysis.scopes import Scopes
 from .config import Config
 from .environment import Environment, load_environment
+from .knowledge.names import canonical
 
 if TYPE_CHECKING:
     from .analysis.engines import EngineCall
@@ -101,10 +102,26 @@ class ModuleContext:
         return Lifecycle(self)
 
     def qualname(self, expr: ast.AST) -> Optional[str]:
-        return self.imports.qualname(expr)
+        """The canonical dotted name `expr` stands for where it is used, through the import
+        bindings in scope (`sa.ext.asyncio.create_async_engine` -> `sqlalchemy.ext.asyncio.
+        create_async_engine`); None for local names, parameters and shadowed imports."""
+        parts = []
+        while isinstance(expr, ast.Attribute):
+            parts.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return None
+        bindings = self.scopes.lookup(expr.id, expr)
+        if not bindings or any(b.kind != "import" for b in bindings):
+            return None
+        dotted = {self.imports.bound(b.node, expr.id) for b in bindings}
+        if len(dotted) != 1:
+            return None
+        base = dotted.pop()
+        return canonical(".".join([base] + parts[::-1])) if base else None
 
     def call_name(self, call: ast.Call) -> Optional[str]:
-        return self.imports.qualname(call.func)
+        return self.qualname(call.func)
 
 
 def keyword(call: ast.Call, name: str) -> Optional[ast.keyword]:

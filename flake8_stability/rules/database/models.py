@@ -561,10 +561,9 @@ def _imported_from_project(module: ModuleContext, expr: ast.expr, at: ast.AST) -
     a Field(primary_key=True) in it."""
     if not isinstance(expr, ast.Name):
         return False
-    if not any(b.kind == "import" for b in module.scopes.lookup(expr.id, at)):
-        return False
-    dotted = module.imports.get(expr.id) or ""
-    return dotted.split(".")[0] not in _LIBRARY_PREFIXES
+    imports = [b for b in module.scopes.lookup(expr.id, at) if b.kind == "import"]
+    return any((module.imports.bound(b.node, expr.id) or "").split(".")[0] not in _LIBRARY_PREFIXES
+               for b in imports)
 
 
 def _alias_value(module: ModuleContext, annotation: ast.expr, at: ast.AST) -> Optional[ast.expr]:
