@@ -59,13 +59,21 @@ class ModuleContext:
         self.module_name = module_name
 
     @cached_property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def mentions(self, words: Sequence[str]) -> bool:
+        """Whether the file's text contains any of `words` (a pre-filter, not an analysis)."""
+        return any(word in self.text for word in words)
+
+    @cached_property
     def scopes(self) -> Scopes:
         return Scopes(self.tree)
 
     @cached_property
     def imports(self) -> ImportMap:
         package = self.module_name.rpartition(".")[0] if self.module_name else None
-        return ImportMap(self.tree, package)
+        return ImportMap(self.scopes.imports, package)
 
     @cached_property
     def values(self) -> "ValueResolver":
@@ -79,9 +87,10 @@ class ModuleContext:
 
         return ObjectResolver(self)
 
-    @cached_property
+    @property
     def calls(self) -> List[ast.Call]:
-        return [node for node in ast.walk(self.tree) if isinstance(node, ast.Call)]
+        """Every call of the file, in source order."""
+        return self.scopes.calls
 
     @cached_property
     def engine_calls(self) -> "List[EngineCall]":
@@ -109,7 +118,7 @@ class ModuleContext:
         while isinstance(expr, ast.Attribute):
             parts.append(expr.attr)
             expr = expr.value
-        if not isinstance(expr, ast.Name):
+        if not isinstance(expr, ast.Name) or expr.id not in self.imports.local_names:
             return None
         bindings = self.scopes.lookup(expr.id, expr)
         if not bindings or any(b.kind != "import" for b in bindings):

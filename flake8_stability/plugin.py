@@ -57,7 +57,8 @@ class StabilityChecker:
         if module is None:
             return
         for rule in _instances():
-            yield from self._run_rule(rule, module)
+            if rule.applies_to(module):
+                yield from self._run_rule(rule, module)
 
     def _module(self) -> Optional[ModuleContext]:
         try:

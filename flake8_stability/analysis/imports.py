@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import ast
-from typing import Dict, Optional, Set, Tuple
+from typing import Dict, Iterable, Optional, Set, Tuple, Union
 
 
 class ImportMap:
     """The dotted name every import statement of a module binds to each local name."""
 
-    def __init__(self, tree: ast.Module, package: Optional[str] = None) -> None:
+    def __init__(self, statements: Iterable[Union[ast.Import, ast.ImportFrom]],
+                 package: Optional[str] = None) -> None:
         self._bound: Dict[Tuple[ast.AST, str], str] = {}
-        for node in ast.walk(tree):
+        for node in statements:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -26,6 +27,7 @@ class ImportMap:
                     if alias.name != "*":
                         self._bound[node, alias.asname or alias.name] = f"{module}.{alias.name}"
         self._dotted: Set[str] = set(self._bound.values())
+        self.local_names: Set[str] = {local for _, local in self._bound}
 
     def bound(self, statement: ast.AST, local: str) -> Optional[str]:
         """The dotted name `statement` (an import) binds to `local`."""

@@ -166,21 +166,19 @@ class Lifecycle:
                     found = self._function(kw.value)
                     if found is not None:
                         yield found
-        for node in ast.walk(self.module.tree):
-            if isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Attribute) and t.attr == "lifespan_context"
-                    for t in node.targets):
-                found = self._function(node.value)
+        for assignment in self.module.scopes.attribute_assignments:
+            if any(isinstance(t, ast.Attribute) and t.attr == "lifespan_context"
+                   for t in assignment.targets):
+                found = self._function(assignment.value)
                 if found is not None:
                     yield found
-            elif (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.name == "lifespan" and self._is_lifespan_shaped(node)):
+        for node in self.module.scopes.functions:
+            if node.name == "lifespan" and self._is_lifespan_shaped(node):
                 yield node
 
     def _startup_handlers(self) -> Iterator[Function]:
-        for node in ast.walk(self.module.tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(
-                    self._is_startup_decorator(d) for d in node.decorator_list):
+        for node in self.module.scopes.functions:
+            if any(self._is_startup_decorator(d) for d in node.decorator_list):
                 yield node
         for call in self.module.calls:
             func = call.func

@@ -75,12 +75,11 @@ class ModelIndex:
         self._chains: Dict[ast.ClassDef, Optional[_Chain]] = {}
         self.models: List[ModelClass] = []
         self._by_node: Dict[ast.ClassDef, ModelClass] = {}
-        for node in ast.walk(module.tree):
-            if isinstance(node, ast.ClassDef):
-                model = self._model(node)
-                if model is not None:
-                    self.models.append(model)
-                    self._by_node[node] = model
+        for node in module.scopes.classes:
+            model = self._model(node)
+            if model is not None:
+                self.models.append(model)
+                self._by_node[node] = model
         self.future_annotations = _has_future_annotations(module.tree)
 
     # -- queries -------------------------------------------------------------------------------

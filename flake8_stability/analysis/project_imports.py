@@ -19,7 +19,7 @@ def project_imports(module: "ModuleContext") -> List[ast.AST]:
     """Import statements and dynamic-import calls of `module` that may load project code."""
     folders = _search_folders(module)
     found: List[ast.AST] = []
-    for node in ast.walk(module.tree):
+    for node in [*module.scopes.imports, *module.calls]:
         if isinstance(node, ast.ImportFrom):
             if node.level or _is_project_name(node.module or "", folders):
                 found.append(node)

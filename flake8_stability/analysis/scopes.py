@@ -26,16 +26,25 @@ class Binding:
 
 
 class Scopes:
-    """Parent links and per-scope bindings of one module, computed in one walk."""
+    """Parent links, the scope of every node and per-scope bindings of one module, computed in
+    one walk that also lists the calls, import statements and classes other analyses need."""
 
     def __init__(self, tree: ast.Module) -> None:
         self.tree = tree
         self.parents: Dict[ast.AST, ast.AST] = {}
+        self._scope_of: Dict[ast.AST, ast.AST] = {}
         self.bindings: Dict[ast.AST, Dict[str, List[Binding]]] = {tree: {}}
+        self.calls: List[ast.Call] = []
+        self.imports: List[Union[ast.Import, ast.ImportFrom]] = []
+        self.classes: List[ast.ClassDef] = []
+        self.functions: List[Union[ast.FunctionDef, ast.AsyncFunctionDef]] = []
+        self.attribute_assignments: List[ast.Assign] = []  # `obj.attr = value`
         self._walk(tree, tree)
         for names in self.bindings.values():
             for found in names.values():
                 found.sort(key=_position)
+        for nodes in (self.calls, self.imports, self.classes, self.functions):
+            nodes.sort(key=_node_position)
 
     # -- queries ---------------------------------------------------------------------------
     def parent(self, node: ast.AST) -> Optional[ast.AST]:
@@ -49,10 +58,7 @@ class Scopes:
 
     def scope_of(self, node: ast.AST) -> ScopeNode:
         """The innermost function, class or module whose body holds `node`."""
-        for ancestor in self.ancestors(node):
-            if isinstance(ancestor, _SCOPES):
-                return ancestor  # type: ignore[return-value]
-        return self.tree
+        return self._scope_of.get(node, self.tree)  # type: ignore[return-value]
 
     def enclosing_function(self, node: ast.AST) -> Optional[FunctionNode]:
         for ancestor in self.ancestors(node):
@@ -91,7 +97,19 @@ class Scopes:
             node, scope = stack.pop()
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
+                self._scope_of[child] = scope
                 child_scope = scope
+                if isinstance(child, ast.Call):
+                    self.calls.append(child)
+                elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                    self.imports.append(child)
+                elif isinstance(child, ast.ClassDef):
+                    self.classes.append(child)
+                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    self.functions.append(child)
+                elif isinstance(child, ast.Assign) and any(
+                        isinstance(t, ast.Attribute) for t in child.targets):
+                    self.attribute_assignments.append(child)
                 if isinstance(child, _SCOPES):
                     self._bind_definition(child, scope)
                     self.bindings.setdefault(child, {})
@@ -156,7 +174,11 @@ class Scopes:
 
 
 def _position(binding: Binding) -> tuple:
-    return (getattr(binding.node, "lineno", 0), getattr(binding.node, "col_offset", 0))
+    return _node_position(binding.node)
+
+
+def _node_position(node: ast.AST) -> tuple:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
 
 
 def _is_main_guard(test: ast.expr) -> bool:

@@ -1,6 +1,7 @@
 """Canonical dotted names for the APIs the rules recognise, whatever path they were imported by."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Dict, Tuple
 
 # Modules whose public names are re-exported by a shorter, documented path.
@@ -55,6 +56,7 @@ _NAME_ALIASES: Dict[str, str] = {
 }
 
 
+@lru_cache(maxsize=4096)
 def canonical(dotted: str) -> str:
     """Return the documented spelling of an imported dotted name."""
     for _ in range(len(_MODULE_ALIASES)):

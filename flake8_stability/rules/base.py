@@ -67,6 +67,8 @@ class Rule:
     codemod: ClassVar[Optional[str]] = None
     references: ClassVar[Tuple[str, ...]] = ()
     enabled_by_default: ClassVar[bool] = True
+    # A cheap pre-filter: the rule only runs on files whose text contains one of these words.
+    triggers: ClassVar[Tuple[str, ...]] = ()
     valid: ClassVar[Tuple[Valid, ...]] = ()
     invalid: ClassVar[Tuple[Invalid, ...]] = ()
 
@@ -82,6 +84,9 @@ class Rule:
             first = Rule._registry[cls.code].__name__
             raise ValueError(f"{cls.code} defined twice: {first}, {cls.__name__}")
         Rule._registry[cls.code] = cls
+
+    def applies_to(self, module: ModuleContext) -> bool:
+        return not self.triggers or module.mentions(self.triggers)
 
     def check_module(self, module: ModuleContext) -> Iterator[Finding]:
         raise NotImplementedError

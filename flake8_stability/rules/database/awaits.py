@@ -14,7 +14,8 @@ from ...analysis.relationships import RelationshipDecl, module_relationships
 from ...context import ModuleContext, argument
 from ...findings import Category, Finding, Fix, Severity
 from ...knowledge import async_api, dialects
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 _COROUTINE_METHOD_NAMES = frozenset(
     method for methods in async_api.COROUTINE_METHODS.values() for method in methods
@@ -39,7 +40,7 @@ def _called(call: ast.Call) -> str:
     return ast.unparse(call.func)
 
 
-class CoroutineNotAwaited(Rule):
+class CoroutineNotAwaited(DatabaseRule):
     code = "SBA307"
     name = "coroutine-not-awaited"
     severity = Severity.RUNTIME
@@ -371,7 +372,7 @@ def _blocking_method(module: ModuleContext, call: ast.Call, func: ast.Attribute)
     return None
 
 
-class BlockingDbCallInAsyncDef(Rule):
+class BlockingDbCallInAsyncDef(DatabaseRule):
     code = "SBA316"
     name = "blocking-db-call-in-async-def"
     severity = Severity.WARNING
@@ -515,7 +516,7 @@ class BlockingDbCallInAsyncDef(Rule):
 
 
 # -- SBA310 --------------------------------------------------------------------------------------
-class LazyLoadInAsyncContext(Rule):
+class LazyLoadInAsyncContext(DatabaseRule):
     code = "SBA310"
     name = "lazy-load-in-async-context"
     severity = Severity.WARNING
@@ -695,7 +696,7 @@ class LazyLoadInAsyncContext(Rule):
         if not lazy:
             return
         attributes = {a for rels in lazy.values() for a in rels}
-        for function in ast.walk(module.tree):
+        for function in module.scopes.functions:
             if isinstance(function, ast.AsyncFunctionDef):
                 yield from self._check_function(module, function, lazy, attributes)
 

@@ -11,7 +11,8 @@ from ...analysis.project_imports import project_imports
 from ...context import ModuleContext, argument
 from ...findings import Category, Finding, Fix, Severity
 from ...knowledge import names as N
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 _DDL_METHODS = ("create_all", "drop_all", "reflect")
 _DECLARATIVE_BASES = frozenset({"sqlalchemy.orm.DeclarativeBase",
@@ -35,7 +36,7 @@ def _when(reach: Optional[Reach]) -> str:
     return f" It runs {reach.describe()}." if reach else ""
 
 
-class CreateAllOnAsyncEngine(Rule):
+class CreateAllOnAsyncEngine(DatabaseRule):
     code = "SBA308"
     name = "create-all-on-async-engine"
     severity = Severity.BLOCKING
@@ -245,7 +246,7 @@ def _is_metadata(module: ModuleContext, expr: ast.expr) -> bool:
     return False
 
 
-class ModelsNotImportedBeforeCreateAll(Rule):
+class ModelsNotImportedBeforeCreateAll(DatabaseRule):
     code = "SBA317"
     name = "models-not-imported-before-create-all"
     severity = Severity.RUNTIME
@@ -442,7 +443,7 @@ def _any_import(module: ModuleContext, imports: List[ast.AST], before: Optional[
 def _defines_models(module: ModuleContext, before: Optional[int]) -> bool:
     """Whether a table model (or Table) is defined in this file (above `before`, if given)."""
     bases = _local_bases(module)
-    for node in ast.walk(module.tree):
+    for node in [*module.scopes.classes, *module.calls]:
         if before is not None and _line(node) >= before:
             continue
         if isinstance(node, ast.ClassDef) and _is_model_class(module, node, bases, set()):

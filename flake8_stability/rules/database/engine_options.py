@@ -16,7 +16,8 @@ from ...context import ModuleContext, argument
 from ...findings import Category, Finding, Severity
 from ...knowledge import dialects
 from ...knowledge import names as N
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 # Server dialects whose drivers reject an unknown connect() keyword. mssql is left out: pyodbc
 # writes unknown keywords into the ODBC connection string, and what the driver then does varies.
@@ -50,7 +51,7 @@ def _listed(names: Tuple[str, ...]) -> str:
     return ", ".join(names)
 
 
-class PoolOptionInvalidForDialect(Rule):
+class PoolOptionInvalidForDialect(DatabaseRule):
     code = "SBA311"
     name = "pool-option-invalid-for-dialect"
     severity = Severity.BLOCKING
@@ -191,7 +192,7 @@ def _pool_advice(pool: EnginePool) -> str:
     return f"; {pool.pool_class} keeps one connection per thread and is sized by pool_size alone"
 
 
-class ConnectArgInvalidForDriver(Rule):
+class ConnectArgInvalidForDriver(DatabaseRule):
     code = "SBA312"
     name = "connect-arg-invalid-for-driver"
     severity = Severity.RUNTIME
@@ -383,7 +384,7 @@ def _versions(module: ModuleContext) -> str:
     return f"{environment.describe('SQLAlchemy')}, {environment.describe('asyncpg')}"
 
 
-class DsnObjectAsUrl(Rule):
+class DsnObjectAsUrl(DatabaseRule):
     code = "SBA313"
     name = "dsn-object-as-url"
     severity = Severity.BLOCKING

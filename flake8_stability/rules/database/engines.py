@@ -8,7 +8,8 @@ from ...analysis.urls import DatabaseURL, redact
 from ...context import ModuleContext
 from ...findings import Category, Finding, Severity
 from ...knowledge import dialects
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 
 def _origin(url: DatabaseURL) -> str:
@@ -20,7 +21,7 @@ def _with_scheme(url: DatabaseURL, scheme: str) -> str:
     return scheme + url.shown()[len(url.scheme):]
 
 
-class SyncEngineWithAsyncDriver(Rule):
+class SyncEngineWithAsyncDriver(DatabaseRule):
     code = "SBA301"
     name = "sync-engine-with-async-driver"
     severity = Severity.RUNTIME
@@ -91,7 +92,7 @@ class SyncEngineWithAsyncDriver(Rule):
             )
 
 
-class AsyncEngineWithSyncDriver(Rule):
+class AsyncEngineWithSyncDriver(DatabaseRule):
     code = "SBA302"
     name = "async-engine-with-sync-driver"
     severity = Severity.BLOCKING
@@ -199,7 +200,7 @@ class AsyncEngineWithSyncDriver(Rule):
         )
 
 
-class PostgresSchemeAlias(Rule):
+class PostgresSchemeAlias(DatabaseRule):
     code = "SBA303"
     name = "postgres-scheme-alias"
     severity = Severity.BLOCKING

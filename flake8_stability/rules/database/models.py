@@ -15,7 +15,8 @@ from ...context import ModuleContext
 from ...findings import Category, Finding, Severity
 from ...knowledge import models as K
 from ...knowledge import names as N
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 _LIBRARY_PREFIXES = ("typing", "typing_extensions", "builtins", "datetime", "decimal", "uuid",
                      "enum", "ipaddress", "pathlib", "collections", "pydantic", "sqlmodel",
@@ -87,7 +88,7 @@ def _container_subject(name: str) -> str:
     return f"<class '{short.lower()}'>"
 
 
-class NoMatchingSqlalchemyType(Rule):
+class NoMatchingSqlalchemyType(DatabaseRule):
     code = "SBA318"
     name = "no-matching-sqlalchemy-type"
     severity = Severity.BLOCKING
@@ -340,7 +341,7 @@ class NoMatchingSqlalchemyType(Rule):
 _YES, _NO, _UNKNOWN, _ANNOTATED = "yes", "no", "unknown", "annotated"
 
 
-class TableWithoutPrimaryKey(Rule):
+class TableWithoutPrimaryKey(DatabaseRule):
     code = "SBA319"
     name = "table-without-primary-key"
     severity = Severity.BLOCKING
@@ -600,7 +601,7 @@ def _column_with(module: ModuleContext, column: ast.expr, given: dict) -> Option
     return ast.unparse(ast.Call(column.func, args, kws))
 
 
-class SaColumnArgumentConflict(Rule):
+class SaColumnArgumentConflict(DatabaseRule):
     code = "SBA320"
     name = "sa-column-argument-conflict"
     severity = Severity.BLOCKING
@@ -748,7 +749,7 @@ class _Reserved:
     effect: str  # what the libraries do, with versions
 
 
-class ReservedModelAttribute(Rule):
+class ReservedModelAttribute(DatabaseRule):
     code = "SBA321"
     name = "reserved-model-attribute"
     severity = Severity.BLOCKING
@@ -1002,7 +1003,7 @@ def _quoted_suggestion(index: ModelIndex, expr: ast.expr, at: ast.AST) -> Option
     return None
 
 
-class RelationshipAnnotationUnsupported(Rule):
+class RelationshipAnnotationUnsupported(DatabaseRule):
     code = "SBA322"
     name = "relationship-annotation-unsupported"
     severity = Severity.BLOCKING

@@ -12,7 +12,8 @@ from ...analysis.urls import redact
 from ...context import ModuleContext, argument, keyword
 from ...findings import Category, Finding, Location, Severity
 from ...knowledge import names as N
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 _SA_2_0 = Version("2.0")
 _SA_2_1 = Version("2.1")
@@ -73,7 +74,7 @@ def _method_calls(module: ModuleContext, method: str) -> Iterator[Tuple[ast.Call
             yield call, call.func.value
 
 
-class SyncSessionOverAsyncEngine(Rule):
+class SyncSessionOverAsyncEngine(DatabaseRule):
     code = "SBA304"
     name = "sync-session-over-async-engine"
     severity = Severity.RUNTIME
@@ -296,7 +297,7 @@ def _bound_session(module: ModuleContext, call: ast.Call) -> Optional[_Bound]:
     return _Bound(call, factory.cls, bind, f"{_source(call.func)}()", kind)
 
 
-class ExecOnSqlalchemySession(Rule):
+class ExecOnSqlalchemySession(DatabaseRule):
     code = "SBA305"
     name = "exec-on-sqlalchemy-async-session"
     severity = Severity.RUNTIME
@@ -488,7 +489,7 @@ class ExecOnSqlalchemySession(Rule):
         return f"Use SQLModel's class ({imported}) and {where}; or call {execute}."
 
 
-class LegacyQueryOnAsyncSession(Rule):
+class LegacyQueryOnAsyncSession(DatabaseRule):
     code = "SBA306"
     name = "legacy-query-on-async-session"
     severity = Severity.RUNTIME
@@ -653,7 +654,7 @@ def _generic_query_fix(name: str, sqlmodel: bool, source: str) -> str:
             f"{name}.execute(select(Model).where(...))).scalars().all()`.")
 
 
-class ExpireOnCommitInAsyncSession(Rule):
+class ExpireOnCommitInAsyncSession(DatabaseRule):
     code = "SBA309"
     name = "expire-on-commit-in-async-session"
     severity = Severity.WARNING

@@ -14,7 +14,8 @@ from ...context import ModuleContext, argument, keyword
 from ...findings import Category, Finding, Severity
 from ...knowledge import names as N
 from ...knowledge.dialects import SA_1_4, SA_2_0
-from ..base import Invalid, Rule, Valid
+from ..base import Invalid, Valid
+from . import DatabaseRule
 
 _EXECUTE_METHODS = frozenset({"execute", "exec", "scalar", "scalars", "stream", "stream_scalars"})
 _SQLMODEL_SESSIONS = frozenset({N.SQLMODEL_SESSION, N.SQLMODEL_ASYNC_SESSION})
@@ -67,7 +68,7 @@ class _Receiver(NamedTuple):
                 f"explicitly declared as text({sql!r})")
 
 
-class RawSqlString(Rule):
+class RawSqlString(DatabaseRule):
     code = "SBA314"
     name = "raw-sql-string"
     severity = Severity.RUNTIME
@@ -241,7 +242,7 @@ class _Legacy(NamedTuple):
     fix: str
 
 
-class LegacySqlalchemy1xApi(Rule):
+class LegacySqlalchemy1xApi(DatabaseRule):
     code = "SBA315"
     name = "legacy-sqlalchemy-1x-api"
     severity = Severity.RUNTIME
