@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, List, Optional, TypeVar
 
 from ..knowledge import names as N
-from .values import returned_values
+from .values import agreed, returned_values
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
@@ -217,10 +217,7 @@ class ObjectResolver:
         bindings = self.module.scopes.lookup(call.func.id, call.func)
         if len(bindings) != 1 or bindings[0].kind != "def":
             return None
-        results = {resolve(v, depth + 1) for v in returned_values(bindings[0].node)}
-        if None in results or len(results) != 1:
-            return None
-        return results.pop()
+        return agreed(resolve(v, depth + 1) for v in returned_values(bindings[0].node))
 
 
 def _yielded_or_returned(func: ast.AST) -> List[ast.expr]:
@@ -241,7 +238,7 @@ def _unwrap_annotation(annotation: ast.expr) -> ast.expr:
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
             annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
+        except (SyntaxError, ValueError):  # a NUL byte: ValueError on Python 3.9, 3.10
             return annotation
     if isinstance(annotation, ast.Subscript):
         head = annotation.value
