@@ -35,8 +35,11 @@ class Flake8Run:
 
 
 def run_flake8(args: Sequence[str], cwd: Optional[Path] = None, stdin: Optional[str] = None,
-               select: str = "SBA") -> Flake8Run:
-    command = [sys.executable, "-m", "flake8", "--select", select, *args]
+               select: Optional[str] = "SBA", driver: Optional[str] = None) -> Flake8Run:
+    """`select=None` keeps flake8's default selection; `driver` is a script run with
+    `python -c` instead of `python -m flake8`, that ends by calling flake8 on `sys.argv[1:]`."""
+    entry = ["-c", driver] if driver else ["-m", "flake8"]
+    command = [sys.executable, *entry, *(["--select", select] if select else []), *args]
     done = subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True,
                           timeout=600)
     results = []

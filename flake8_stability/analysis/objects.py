@@ -12,7 +12,7 @@ from typing import (TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence,
 from ..context import argument
 from ..knowledge import names as N
 from .scopes import Binding
-from .values import returned_values
+from .values import agreed, returned_values
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
@@ -339,10 +339,7 @@ class ObjectResolver:
         func = self._local_function(call.func)
         if func is None or isinstance(func, ast.AsyncFunctionDef) or _is_generator(func):
             return None  # a coroutine or a generator, not what the function returns
-        results = {resolve(v, depth + 1) for v in returned_values(func)}
-        if None in results or len(results) != 1:
-            return None
-        return results.pop()
+        return agreed(resolve(v, depth + 1) for v in returned_values(func))
 
 
 def _agreed(candidates: Iterable[Optional[Session]]) -> Optional[Session]:
@@ -413,7 +410,7 @@ def _unwrap_annotation(annotation: ast.expr) -> ast.expr:
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
         try:
             annotation = ast.parse(annotation.value, mode="eval").body
-        except SyntaxError:
+        except (SyntaxError, ValueError):  # a NUL byte: ValueError on Python 3.9, 3.10
             return annotation
     if isinstance(annotation, ast.Subscript) and _head(annotation) in ("Annotated", "Optional"):
         inner = annotation.slice

@@ -3,8 +3,9 @@ prefixes, `os.getenv` defaults and settings-class defaults. Unknown stays unknow
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, TypeVar
 
 from ..knowledge import names as N
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 _MAX_DEPTH = 12
 _VALIDATOR_DECORATORS = frozenset({"field_validator", "validator"})
 _CLASS_VALIDATORS = frozenset({"model_validator", "root_validator"})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class ValueResolver:
             if base is None or old is None or new is None or not (old.complete and new.complete):
                 return None
             count = _literal(call.args[2]) if len(call.args) == 3 else -1
-            if not isinstance(count, int):
+            if not isinstance(count, int) or abs(count) > sys.maxsize:  # str.replace: ssize_t
                 return None
             if base.complete or old.text in base.text:
                 return replace(base, text=base.text.replace(old.text, new.text, count))
@@ -143,8 +145,7 @@ class ValueResolver:
         bindings = self.module.scopes.lookup(expr.id, expr)
         if not bindings or any(b.kind != "assign" or b.value is None for b in bindings):
             return None
-        values = {self.string(b.value, depth + 1) for b in bindings}
-        return values.pop() if len(values) == 1 else None
+        return agreed(self.string(b.value, depth + 1) for b in bindings)
 
     def _attribute(self, expr: ast.Attribute, depth: int) -> Optional[StrValue]:
         cls = self.instance_class(expr.value, depth + 1)
@@ -181,10 +182,7 @@ class ValueResolver:
         bindings = self.module.scopes.lookup(func_name.id, func_name)
         if len(bindings) != 1 or bindings[0].kind != "def":
             return None
-        results = {self.instance_class(r, depth + 1) for r in returned_values(bindings[0].node)}
-        if len(results) == 1:
-            return results.pop()
-        return None
+        return agreed(self.instance_class(r, depth + 1) for r in returned_values(bindings[0].node))
 
     def is_settings_class(self, cls: ast.ClassDef, depth: int = 0) -> bool:
         for base in cls.bases:
@@ -285,6 +283,17 @@ class ValueResolver:
             yield klass
             pending.extend(self.classes[b.id] for b in klass.bases
                            if isinstance(b, ast.Name) and b.id in self.classes)
+
+
+def agreed(values: Iterable[Optional[T]]) -> Optional[T]:
+    """The one value all `values` share, else None. Lazy: it stops at the first unknown or
+    disagreeing value, which keeps resolving recursive functions and rebound names linear."""
+    found: Optional[T] = None
+    for value in values:
+        if value is None or (found is not None and value != found):
+            return None
+        found = value
+    return found
 
 
 def returned_values(func: ast.AST) -> List[ast.expr]:
