@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Optional
 
@@ -35,7 +36,12 @@ class Config:
 def find_root(start: Path) -> Path:
     """The nearest folder at or above `start` holding a project marker, else `start`'s folder."""
     start = start.resolve()
-    folder = start if start.is_dir() else start.parent
+    return _root_of(start if start.is_dir() else start.parent)
+
+
+@lru_cache(maxsize=1024)
+def _root_of(folder: Path) -> Path:
+    """Cached per folder: a lint run asks once per file, and files share folders."""
     for candidate in (folder, *folder.parents):
         if any((candidate / marker).exists() for marker in ROOT_MARKERS):
             return candidate

@@ -38,6 +38,12 @@ class ProjectContext:
     def version(self, distribution: str) -> Optional[Version]:
         return self.environment.version(distribution)
 
+    def why_unknown(self, distribution: str) -> str:
+        """Why `distribution`'s version is unknown, as a clause for root causes."""
+        if self.environment.error:
+            return f"the installed {distribution} could not be read ({self.environment.error})"
+        return f"{distribution} is not installed in the project's interpreter"
+
     @property
     def sqlalchemy_version(self) -> Optional[Version]:
         return self.version("sqlalchemy")

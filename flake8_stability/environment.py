@@ -41,9 +41,13 @@ class Environment:
         return canonicalize_name(distribution) in self.distributions
 
     def describe(self, distribution: str) -> str:
-        """`SQLAlchemy 2.1.9` or `SQLAlchemy (not installed)` for messages."""
+        """`SQLAlchemy 2.1.9`, `SQLAlchemy (not installed)` or why it is unknown, for messages."""
         version = self.distributions.get(canonicalize_name(distribution))
-        return f"{distribution} {version}" if version else f"{distribution} (not installed)"
+        if version:
+            return f"{distribution} {version}"
+        if self.error:
+            return f"{distribution} (version unknown: {self.error})"
+        return f"{distribution} (not installed)"
 
 
 _cache: Dict[str, Environment] = {}

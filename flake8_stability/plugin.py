@@ -22,7 +22,11 @@ def project_for(root: Path, python: Optional[str]) -> ProjectContext:
     config = load_config(root).merged(python=python)
     for problem in config.problems:
         _warn(problem)
-    return ProjectContext(root, config)
+    project = ProjectContext(root, config)
+    if config.python and project.environment.error:
+        _warn(f"{root}: the configured interpreter is unusable, versions are unknown: "
+              f"{project.environment.error}")
+    return project
 
 
 class StabilityChecker:
@@ -87,4 +91,5 @@ def _instances() -> List[Rule]:
 
 
 def _warn(message: str) -> None:
-    print(f"flake8-stability: {message}", file=sys.stderr)
+    # One write per line: flake8's --jobs workers share stderr.
+    sys.stderr.write(f"flake8-stability: {message}\n")

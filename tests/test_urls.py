@@ -65,6 +65,9 @@ def test_query() -> None:
     ("see mysql://root:p%40ss@h/db and postgres://u:x@h/d",
      "see mysql://root:***@h/db and postgres://u:***@h/d"),
     ("postgresql://app@db/app", "postgresql://app@db/app"),
+    ("mysql+pymysql://app:pa/ss word@db/app", "mysql+pymysql://app:***@db/app"),
+    ("postgresql://user@corp:s3cret@db/app", "postgresql://user@corp:***@db/app"),
+    ("'postgresql+asyncpg://u:it's@db/app'", "'postgresql+asyncpg://u:***@db/app'"),
     ("sqlite:///./a.db", "sqlite:///./a.db"),
 ])
 def test_redact(text: str, shown: str) -> None:

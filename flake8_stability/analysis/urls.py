@@ -13,7 +13,9 @@ from ..knowledge import dialects
 from .values import StrValue
 
 _SCHEME = re.compile(r"^(?P<dialect>[A-Za-z][A-Za-z0-9_]*)(?:\+(?P<driver>[A-Za-z0-9_]+))?://")
-_PASSWORD = re.compile(r"(?P<head>://[^:/@?#\s]*:)(?P<secret>[^@/\s]*)(?P<tail>@)")
+# As SQLAlchemy reads a URL: the password runs from the first ':' after the user name to the
+# next '@', and may hold '/', spaces and quotes. Over-masking is harmless; a leak is not.
+_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.\-]*://[^:/\s]*:)(?P<secret>[^@\n]*)(?P<tail>@)")
 
 
 def redact(text: str) -> str:

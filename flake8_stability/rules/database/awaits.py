@@ -245,8 +245,12 @@ def _version_note(module: ModuleContext, cls: str, method: str,
         return "in every SQLAlchemy release with asyncio support (1.4 and later)", ""
     until = f" and before {span.until}" if span.until else ""
     return (f"from SQLAlchemy {span.since}{until}",
-            f" SQLAlchemy is not installed in the project's interpreter, so this assumes a "
+            f" {_capital(module.project.why_unknown('SQLAlchemy'))}, so this assumes a "
             f"release from {span.since}{until}.")
+
+
+def _capital(clause: str) -> str:
+    return clause[:1].upper() + clause[1:]
 
 
 def _consequence(method: str, misuse: Misuse) -> str:

@@ -156,7 +156,7 @@ class PoolOptionInvalidForDialect(DatabaseRule):
         severity, assumption = self.severity_at(module, engine.call), ""
         if not pool.explicit and module.project.sqlalchemy_version is None:
             severity = Severity.WARNING
-            assumption = (" SQLAlchemy is not installed in the project's interpreter; this assumes "
+            assumption = (f" As {module.project.why_unknown('SQLAlchemy')}, this assumes "
                           f"SQLAlchemy 1.4 to 2.1, where this URL gets {pool.pool_class}.")
         accepted = dialects.POOL_ACCEPTS[pool.pool_class]
         takes = (f"takes only {_listed(tuple(sorted(accepted)))}" if accepted

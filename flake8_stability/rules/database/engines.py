@@ -195,8 +195,8 @@ class AsyncEngineWithSyncDriver(DatabaseRule):
             return
         yield self._finding(
             module, engine, url, "psycopg2", Severity.WARNING,
-            " SQLAlchemy is not installed in the project's interpreter, so this assumes "
-            "SQLAlchemy < 2.1 (on 2.1 a bare postgresql:// loads psycopg, which is async-capable).",
+            f" As {module.project.why_unknown('SQLAlchemy')}, this assumes SQLAlchemy < 2.1 "
+            "(on 2.1 a bare postgresql:// loads psycopg, which is async-capable).",
         )
 
 

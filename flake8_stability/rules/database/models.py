@@ -913,8 +913,8 @@ class ReservedModelAttribute(DatabaseRule):
                      else "2.1 only warns")
             return _Reserved(Severity.RUNTIME if pydantic_field else Severity.WARNING, (
                 f"SQLAlchemy < 2.1 raises InvalidRequestError {refused} when the class is created "
-                f"and {later}; SQLAlchemy is not installed in the project's interpreter, so the "
-                f"version is unknown"))
+                f"and {later}; the version here is unknown: "
+                f"{module.project.why_unknown('SQLAlchemy')}"))
         if pydantic_field:
             return _Reserved(Severity.RUNTIME, (
                 f"{sa_text} only warns when the class is created, but SQLModel then treats the "

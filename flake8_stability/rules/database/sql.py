@@ -228,7 +228,7 @@ class RawSqlString(DatabaseRule):
             return Severity.RUNTIME, (f"On every SQLAlchemy with asyncio support (1.4 and later; "
                                       f"here {sa}) {fails}.")
         if version is None:
-            return Severity.WARNING, (f"SQLAlchemy is not installed in the project's interpreter; "
+            return Severity.WARNING, (f"As {module.project.why_unknown('SQLAlchemy')}, "
                                       f"this assumes SQLAlchemy >= 2.0, where {fails}.")
         return Severity.WARNING, (f"{sa} still runs a plain string on {receiver.kind} but "
                                   f"deprecates it (RemovedIn20Warning); SQLAlchemy 2.0 rejects it "
@@ -367,7 +367,7 @@ class LegacySqlalchemy1xApi(DatabaseRule):
         sa = module.project.environment.describe("SQLAlchemy")
         if version is None:
             severity = Severity.WARNING
-            cause = (f"SQLAlchemy is not installed in the project's interpreter; this assumes "
+            cause = (f"As {module.project.why_unknown('SQLAlchemy')}, this assumes "
                      f"SQLAlchemy >= 2.0, where it fails with {legacy.error}.")
         else:
             severity, when = _boot(module, legacy.node, Severity.RUNTIME)
