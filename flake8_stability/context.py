@@ -68,6 +68,19 @@ class ModuleContext:
     def text(self) -> str:
         return "".join(self.lines)
 
+    def segment(self, node: ast.AST) -> Optional[str]:
+        """The source text of `node`, as `ast.get_source_segment` gives it, without splitting
+        the whole file again on every call."""
+        first, last = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        start, end = getattr(node, "col_offset", None), getattr(node, "end_col_offset", None)
+        if None in (first, last, start, end) or not 0 < first <= last <= len(self.lines):
+            return None
+        rows = [line.encode("utf-8") for line in self.lines[first - 1:last]]
+        if len(rows) == 1:
+            return rows[0][start:end].decode("utf-8", "replace")
+        text = b"".join([rows[0][start:], *rows[1:-1], rows[-1][:end]])
+        return text.decode("utf-8", "replace")
+
     def mentions(self, words: Sequence[str]) -> bool:
         """Whether the file's text contains any of `words` (a pre-filter, not an analysis)."""
         return any(word in self.text for word in words)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import (TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence, Tuple, TypeVar,
-                    Union)
+from typing import (TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple, TypeVar, Union)
 
 from ..context import argument
 from ..knowledge import names as N
@@ -68,9 +68,14 @@ class Connection:
     engine: Engine
 
 
+# An instance attribute: the values assigned to it, and its declared type.
+_Assigned = Tuple[List[ast.expr], Optional[ast.expr]]
+
+
 class ObjectResolver:
     def __init__(self, module: "ModuleContext") -> None:
         self.module = module
+        self._attributes: Dict[ast.ClassDef, Dict[str, _Assigned]] = {}
 
     # -- engines -----------------------------------------------------------------------------
     def engine(self, expr: Optional[ast.AST], depth: int = 0) -> Optional[Engine]:
@@ -212,21 +217,29 @@ class ObjectResolver:
         cls = self._owner_class(expr)
         if cls is None:
             return None
-        values: List[ast.expr] = []
-        declared: Optional[ast.expr] = None
-        for stmt in cls.body:
-            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) \
-                    and stmt.target.id == expr.attr:
-                declared = stmt.annotation
-            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                for node in ast.walk(stmt):
-                    value, annotation = _self_assignment(node, expr.attr)
-                    values += [value] if value is not None else []
-                    declared = annotation or declared
+        values, declared = self._instance_attributes(cls).get(expr.attr, ([], None))
         found = self._common_session(values, depth) if values else None
         if found is None and declared is not None:
             found = self.session_annotation(declared, depth + 1)
         return found
+
+    def _instance_attributes(self, cls: ast.ClassDef) -> Dict[str, _Assigned]:
+        """attribute -> (values its methods assign to `self.<attribute>`, declared type), built
+        in one walk per class."""
+        if cls not in self._attributes:
+            found: Dict[str, _Assigned] = {}
+            for stmt in cls.body:
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                    values, _ = found.get(stmt.target.id, ([], None))
+                    found[stmt.target.id] = (values, stmt.annotation)
+                elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    for node in ast.walk(stmt):
+                        for attr, value, annotation in _self_assignments(node):
+                            values, declared = found.get(attr, ([], None))
+                            found[attr] = (values + ([value] if value is not None else []),
+                                           annotation or declared)
+            self._attributes[cls] = found
+        return self._attributes[cls]
 
     def _owner_class(self, expr: ast.Attribute) -> Optional[ast.ClassDef]:
         """The class whose instance `expr.value` is, when it is a method's `self`."""
@@ -353,19 +366,20 @@ def _agreed(candidates: Iterable[Optional[Session]]) -> Optional[Session]:
     return first
 
 
-def _self_assignment(node: ast.AST, attr: str) -> Tuple[Optional[ast.expr], Optional[ast.expr]]:
-    """(value, annotation) of `self.<attr> = value` / `self.<attr>: T = value`."""
+def _self_assignments(
+        node: ast.AST) -> Iterator[Tuple[str, Optional[ast.expr], Optional[ast.expr]]]:
+    """(attribute, value, annotation) of `self.<attr> = value` / `self.<attr>: T = value`."""
     if isinstance(node, ast.Assign):
-        if any(_is_self_attribute(t, attr) for t in node.targets):
-            return node.value, None
-    elif isinstance(node, ast.AnnAssign) and _is_self_attribute(node.target, attr):
-        return node.value, node.annotation
-    return None, None
+        for target in node.targets:
+            if _is_self_attribute(target):
+                yield target.attr, node.value, None  # type: ignore[attr-defined]
+    elif isinstance(node, ast.AnnAssign) and _is_self_attribute(node.target):
+        yield node.target.attr, node.value, node.annotation  # type: ignore[attr-defined]
 
 
-def _is_self_attribute(target: ast.AST, attr: str) -> bool:
-    return isinstance(target, ast.Attribute) and target.attr == attr \
-        and isinstance(target.value, ast.Name) and target.value.id == "self"
+def _is_self_attribute(target: ast.AST) -> bool:
+    return (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+            and target.value.id == "self")
 
 
 def _own_nodes(func: ast.AST) -> List[ast.AST]:

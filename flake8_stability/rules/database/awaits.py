@@ -264,7 +264,7 @@ def _consequence(method: str, misuse: Misuse) -> str:
 
 
 def _fix_text(module: ModuleContext, call: ast.Call, misuse: Misuse, in_async: bool) -> str:
-    called = ast.get_source_segment("".join(module.lines), call) or ast.unparse(call)
+    called = module.segment(call) or ast.unparse(call)
     if len(called) > 60 or "\n" in called:
         called = f"{_called(call)}(...)"
     if not in_async:

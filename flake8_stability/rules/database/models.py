@@ -25,7 +25,7 @@ _LIBRARY_PREFIXES = ("typing", "typing_extensions", "builtins", "datetime", "dec
 
 def _source(module: ModuleContext, node: ast.AST) -> str:
     """The code of `node` as the user wrote it (quotes included), else as unparsed."""
-    text = ast.get_source_segment("".join(module.lines), node)
+    text = module.segment(node)
     return " ".join(text.split()) if text else ast.unparse(node)
 
 
@@ -258,9 +258,9 @@ class NoMatchingSqlalchemyType(DatabaseRule):
         values = [field.value, *(m for m in metadata if index.field_call(m))]
         if inner is None or not all(self._judged_value(index, v) for v in values):
             return None
-        shown = _source(module, field.annotation)
         head = inner.value if isinstance(inner, ast.Subscript) else inner
         name = index.type_name(head, field.stmt)
+        shown = _source(module, field.annotation)
         if name in K.UNMAPPED_TYPES:
             return _Unmapped(shown, _container_subject(name), self._json_fix(field, shown, name))
         if name is not None and name.startswith("pydantic."):
