@@ -34,7 +34,9 @@ def render() -> str:
 
 def _section(rule: Type[Rule]) -> List[str]:
     facts = [f"severity **{rule.severity.value}**", f"category **{rule.category.value}**"]
-    facts.append(f"autofix `{rule.codemod}`" if rule.codemod else "no autofix")
+    # Codemods ship with `stability-fix`; until then the name says which fix is mechanical.
+    facts.append(f"mechanical fix `{rule.codemod}` (planned for stability-fix)" if rule.codemod
+                 else "fix by hand")
     if not rule.enabled_by_default:
         facts.append("off by default (enable with `--extend-select`)")
     if rule.references:
