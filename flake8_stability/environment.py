@@ -11,7 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, FrozenSet, Optional
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -26,6 +26,9 @@ class Environment:
     python: Optional[str] = None
     executable: Optional[str] = None
     distributions: Dict[str, str] = field(default_factory=dict)
+    stdlib: FrozenSet[str] = frozenset()  # standard-library module names
+    top_level: FrozenSet[str] = frozenset()  # top-level names importable from installed paths
+    builtin: FrozenSet[str] = frozenset()  # compiled into the interpreter: found before sys.path
     error: Optional[str] = None
 
     def version(self, distribution: str) -> Optional[Version]:
@@ -36,6 +39,12 @@ class Environment:
             return Version(raw)
         except InvalidVersion:
             return None
+
+    def importable(self, top: str) -> Optional[bool]:
+        """Whether a top-level module name is in the stdlib or installed (None: unknown)."""
+        if self.error or not (self.stdlib or self.top_level):
+            return None
+        return top in self.stdlib or top in self.top_level
 
     def has(self, distribution: str) -> bool:
         return canonicalize_name(distribution) in self.distributions
@@ -107,4 +116,7 @@ def _prefix_of(interpreter: str) -> str:
 
 def _parse(data: Dict[str, Any]) -> Environment:
     dists = {canonicalize_name(name): version for name, version in data["distributions"].items()}
-    return Environment(python=data["python"], executable=data["executable"], distributions=dists)
+    return Environment(python=data["python"], executable=data["executable"], distributions=dists,
+                       stdlib=frozenset(data.get("stdlib", ())),
+                       top_level=frozenset(data.get("top_level", ())),
+                       builtin=frozenset(data.get("builtin", ())))

@@ -1,0 +1,45 @@
+"""Which files belong to a project: never virtual environments, build outputs or caches."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Tuple
+
+SKIPPED_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
+    ".ruff_cache", ".stability_cache", "__pycache__", "node_modules", "build", "dist",
+    "site-packages", ".eggs", "htmlcov",
+})
+
+
+def is_skipped_dir(path: Path) -> bool:
+    """Folders that are never part of a project's source."""
+    name = path.name
+    return (
+        name in SKIPPED_DIRS
+        or name.endswith(".egg-info")
+        or (name.startswith(".") and name not in (".", ".."))
+        or (path / "pyvenv.cfg").exists()
+    )
+
+
+def python_files(root: Path) -> Tuple[List[Path], List[Tuple[Path, str]]]:
+    """Every `.py` file under `root`, sorted, and the folders that could not be listed.
+
+    Symlinked folders are not followed (no loops, no escaping the root); symlinked files are
+    kept when they point at a file.
+    """
+    found: List[Path] = []
+    problems: List[Tuple[Path, str]] = []
+
+    def on_error(error: OSError) -> None:
+        problems.append((Path(error.filename or root), error.strerror or str(error)))
+
+    for folder, dirs, names in os.walk(root, onerror=on_error, followlinks=False):
+        base = Path(folder)
+        dirs[:] = sorted(d for d in dirs if not is_skipped_dir(base / d))
+        for name in names:
+            path = base / name
+            if name.endswith(".py") and path.is_file():
+                found.append(path)
+    return sorted(found), problems
