@@ -32,16 +32,22 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Flake8
         folder = root / f"{code}_{kind}_{index}"
         folder.mkdir()
         (folder / "pyproject.toml").write_text("[project]\nname = 'example'\n")
-        (folder / "snippet.py").write_text(_example(code, kind, index).code)
+        for path, text in _example(code, kind, index).files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_text(text)
     return root, run_flake8(["--jobs", "2", "."], cwd=root)
 
 
-def _reported(run: Flake8Run, code: str, kind: str, index: int) -> Dict[str, List[int]]:
-    suffix = f"{code}_{kind}_{index}/snippet.py"
-    found: Dict[str, List[int]] = {}
+def _reported(run: Flake8Run, code: str, kind: str,
+              index: int) -> Dict[str, Dict[str, List[int]]]:
+    """code -> file of the example -> reported lines."""
+    folder = f"{code}_{kind}_{index}"
+    found: Dict[str, Dict[str, List[int]]] = {}
     for result in run.results:
-        if result.path.endswith(suffix):
-            found.setdefault(result.code, []).append(result.line)
+        parts = Path(result.path).parts
+        if folder in parts:
+            path = "/".join(parts[parts.index(folder) + 1:])
+            found.setdefault(result.code, {}).setdefault(path, []).append(result.line)
     return found
 
 
@@ -54,6 +60,7 @@ def test_example(examples_run: Tuple[Path, Flake8Run], code: str, kind: str, ind
     if kind == "valid":
         assert code not in reported, f"false positive on a valid example:\n{example.code}"
     else:
-        expected = example.expected_lines(code)
+        expected = example.expected(code)
         assert expected, "an invalid example must mark its lines with '# expect: CODE'"
-        assert sorted(reported.get(code, [])) == expected, example.code
+        got = {path: sorted(lines) for path, lines in reported.get(code, {}).items()}
+        assert got == expected, example.code

@@ -8,11 +8,13 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Dict
 
 import pytest
 
 from flake8_stability.findings import Severity
 from flake8_stability.rules import all_rules
+from flake8_stability.rules.base import SNIPPET
 
 PROVEN = [
     (rule.code, index)
@@ -25,8 +27,8 @@ _DRIVER = textwrap.dedent('''
     import json, sys
     sys.path.insert(0, ".")
     try:
-        import snippet
-        exec(compile(sys.argv[1], "<run>", "exec"), vars(snippet))
+        namespace = vars(__import__("snippet")) if sys.argv[2] == "snippet" else {}
+        exec(compile(sys.argv[1], "<run>", "exec"), namespace)
     except BaseException as exc:
         name = type(exc).__module__ + "." + type(exc).__qualname__
         print("FAILURE " + json.dumps(name + ": " + str(exc)))
@@ -35,11 +37,15 @@ _DRIVER = textwrap.dedent('''
 ''')
 
 
-def _failure(source: str, run: str, folder: Path) -> str:
-    """`module.Type: message` of what the snippet raised (the whole message, newlines kept)."""
-    (folder / "snippet.py").write_text(source)
+def _failure(files: Dict[str, str], run: str, folder: Path) -> str:
+    """`module.Type: message` of what the example raised (the whole message, newlines kept):
+    a snippet is imported, then `run` runs in its namespace; a project only runs `run`."""
+    for path, text in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(text)
+    mode = "snippet" if list(files) == [SNIPPET] else "project"
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, run], cwd=folder,
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, run, mode], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=120)
     marked = [line for line in done.stdout.splitlines() if line.startswith("FAILURE ")]
     return json.loads(marked[-1][len("FAILURE "):]) if marked else done.stderr
@@ -50,7 +56,7 @@ def _failure(source: str, run: str, folder: Path) -> str:
 def test_invalid_example_fails_as_documented(code: str, index: int, tmp_path: Path) -> None:
     rule = next(r for r in all_rules() if r.code == code)
     example = rule.invalid[index]
-    failure = _failure(example.code, example.run or "pass", tmp_path)
+    failure = _failure(example.files, example.run or "pass", tmp_path)
     expected = example.raises.replace("builtins.", "")
     assert failure.replace("builtins.", "").startswith(expected), failure
 

@@ -5,7 +5,7 @@ import ast
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import ClassVar, Dict, Iterator, List, Optional, Tuple, Type
+from typing import ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple, Type, Union
 
 from ..context import ModuleContext
 from ..findings import Category, Finding, Fix, Location, Severity
@@ -14,42 +14,61 @@ _CODE = re.compile(r"^SBA\d{3}$")
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SBA\d{3}(?:\s*,\s*SBA\d{3})*)")
 
 
-@dataclass(frozen=True)
-class Valid:
-    """Healthy code the rule must stay silent on."""
+SNIPPET = "snippet.py"
+Source = Union[str, Mapping[str, str]]  # one module, or a project: {"app/main.py": "...", ...}
 
-    source: str
+
+@dataclass(frozen=True)
+class _Example:
+    source: Source
     note: str = ""
 
     @property
+    def files(self) -> Dict[str, str]:
+        """Relative path -> code; a single snippet is the module `snippet.py`."""
+        if isinstance(self.source, str):
+            return {SNIPPET: _clean(self.source)}
+        return {path: _clean(code) for path, code in self.source.items()}
+
+    @property
     def code(self) -> str:
-        return textwrap.dedent(self.source).strip("\n") + "\n"
+        """All the code, files headed by their path (for the docs)."""
+        files = self.files
+        if list(files) == [SNIPPET]:
+            return files[SNIPPET]
+        return "\n".join(f"# {path}\n{code}" for path, code in files.items())
 
 
 @dataclass(frozen=True)
-class Invalid:
+class Valid(_Example):
+    """Healthy code the rule must stay silent on."""
+
+
+@dataclass(frozen=True)
+class Invalid(_Example):
     """Broken code. Lines the rule must report end with `# expect: SBAxxx`.
 
     `raises` is the failure the real libraries produce (`Type: message start`), proven by the
-    test suite when the module is imported, then `run` executed in its namespace.
+    test suite: a single snippet is imported, then `run` executed in its namespace; a project's
+    `run` (e.g. `import app.main`) is executed from the project's folder.
     """
 
-    source: str
     raises: Optional[str] = None
     run: Optional[str] = None
-    note: str = ""
 
-    @property
-    def code(self) -> str:
-        return textwrap.dedent(self.source).strip("\n") + "\n"
+    def expected(self, code: str) -> Dict[str, List[int]]:
+        """File -> the lines marked `# expect: <code>`."""
+        found: Dict[str, List[int]] = {}
+        for path, text in self.files.items():
+            for number, line in enumerate(text.splitlines(), start=1):
+                match = _EXPECT.search(line)
+                if match and code in re.split(r"\s*,\s*", match.group("codes")):
+                    found.setdefault(path, []).append(number)
+        return found
 
-    def expected_lines(self, code: str) -> List[int]:
-        lines = []
-        for number, line in enumerate(self.code.splitlines(), start=1):
-            match = _EXPECT.search(line)
-            if match and code in re.split(r"\s*,\s*", match.group("codes")):
-                lines.append(number)
-        return lines
+
+def _clean(code: str) -> str:
+    return textwrap.dedent(code).strip("\n") + "\n"
 
 
 class Rule:
