@@ -2,11 +2,12 @@
 overridden by command-line options."""
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .environment import default_interpreter
 
@@ -16,12 +17,23 @@ else:  # pragma: no cover - exercised on Python < 3.11
     import tomli as tomllib
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+TABLE = "tool.flake8-stability"
+# `package.module:attribute` as uvicorn reads it (the attribute may be dotted).
+TARGET_PATTERN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
 @dataclass(frozen=True)
 class Config:
+    """`python`: the project's interpreter. The boot command, when it cannot be found in the
+    project's files: `target` (`"app.main:app"`), `working_dir` (relative to the project
+    root), `app_dir` (uvicorn's `--app-dir`, relative to the working dir) and `factory`."""
+
     python: Optional[str] = None
     problems: tuple = ()
+    target: Optional[str] = None
+    app_dir: Optional[str] = None
+    working_dir: Optional[str] = None
+    factory: Optional[bool] = None
 
     def interpreter(self, root: Path) -> str:
         if self.python:
@@ -49,7 +61,8 @@ def _root_of(folder: Path) -> Path:
 
 
 def load_config(root: Path) -> Config:
-    """Read `[tool.flake8-stability]`; a broken file is reported, never fatal."""
+    """Read `[tool.flake8-stability]`; a broken file or value is reported, never fatal: a
+    wrong value is left out and the others are kept."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return Config()
@@ -57,10 +70,36 @@ def load_config(root: Path) -> Config:
         data: Dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         return Config(problems=(f"{pyproject}: not read ({exc})",))
-    section = data.get("tool", {}).get("flake8-stability", {})
+    tool = data.get("tool", {})
+    section = tool.get("flake8-stability", {}) if isinstance(tool, dict) else {}
     if not isinstance(section, dict):
-        return Config(problems=(f"{pyproject}: [tool.flake8-stability] is not a table",))
-    python = section.get("python")
-    if python is not None and not isinstance(python, str):
-        return Config(problems=(f"{pyproject}: tool.flake8-stability.python must be a string",))
-    return Config(python=python)
+        return Config(problems=(f"{pyproject}: [{TABLE}] is not a table",))
+    values, problems = _read_section(section)
+    return Config(problems=tuple(f"{pyproject}: {problem}" for problem in problems), **values)
+
+
+# key in pyproject.toml -> (Config field, expected type, what a valid value looks like)
+_KEYS: Dict[str, Tuple[str, type, str]] = {
+    "python": ("python", str, "a string (the project's interpreter)"),
+    "target": ("target", str, "a string like 'app.main:app'"),
+    "app-dir": ("app_dir", str, "a string (a folder, relative to the working dir)"),
+    "working-dir": ("working_dir", str, "a string (a folder, relative to the project root)"),
+    "factory": ("factory", bool, "true or false"),
+}
+
+
+def _read_section(section: Dict[str, Any]) -> Tuple[Dict[str, Any], List[str]]:
+    values: Dict[str, Any] = {}
+    problems: List[str] = []
+    for key, (name, kind, expected) in _KEYS.items():
+        value = section.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, kind) or (kind is str and not value.strip()):
+            problems.append(f"{TABLE}.{key} must be {expected}, not {value!r}; ignored")
+        elif key == "target" and not TARGET_PATTERN.fullmatch(value.strip()):
+            problems.append(f"{TABLE}.target must look like 'package.module:attribute' "
+                            f"(as uvicorn takes it), not {value!r}; ignored")
+        else:
+            values[name] = value.strip() if kind is str else value
+    return values, problems
