@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple
 
 from packaging.version import Version
 
@@ -14,9 +14,13 @@ from .analysis.imports import ImportMap
 from .analysis.scopes import Scopes
 from .config import Config
 from .environment import Environment, load_environment
+from .findings import Finding
 from .knowledge.names import canonical
 
 if TYPE_CHECKING:
+    from .project.layout import Layout
+    from .project.model import ProjectModel
+    from .rules.base import ProjectRule
     from .analysis.engines import EngineCall
     from .analysis.lifecycle import Lifecycle
     from .analysis.models import ModelIndex
@@ -30,6 +34,9 @@ class ProjectContext:
 
     root: Path
     config: Config = field(default_factory=Config)
+    _findings: Dict[Tuple[str, int], List[Finding]] = field(default_factory=dict, repr=False)
+    _buffers: Dict[Tuple[str, str], "ProjectModel"] = field(default_factory=dict, repr=False)
+    _failed: Set[str] = field(default_factory=set, repr=False)
 
     @cached_property
     def environment(self) -> Environment:
@@ -37,6 +44,46 @@ class ProjectContext:
 
     def version(self, distribution: str) -> Optional[Version]:
         return self.environment.version(distribution)
+
+    @cached_property
+    def layout(self) -> "Layout":
+        from .project.layout import discover_layout
+
+        return discover_layout(self.root, self.config)
+
+    @cached_property
+    def model(self) -> "ProjectModel":
+        """Every module of the project, read once per process (built on first use)."""
+        from .project.model import ProjectModel
+
+        return ProjectModel(self.layout, self.environment)
+
+    def model_for(self, module: "ModuleContext") -> "ProjectModel":
+        """The model, with the linted file's text in place when it differs from the disk
+        (an editor's unsaved buffer, linted through stdin)."""
+        info = self.model.module_at(Path(module.path))
+        if info is None or info.source.text == module.text:
+            return self.model
+        key = (module.path, module.text)
+        if key not in self._buffers:
+            self._buffers.clear()
+            self._buffers[key] = self.model.with_buffer(Path(module.path), module.text)
+        return self._buffers[key]
+
+    def project_findings(self, rule: "ProjectRule", module: "ModuleContext") -> List[Finding]:
+        """The findings of a project-wide rule, computed once per model. A rule that failed
+        raises once (the door reports it) and then has no findings in this process."""
+        if rule.code in self._failed:
+            return []
+        try:
+            model = self.model_for(module)
+            key = (rule.code, id(model))
+            if key not in self._findings:
+                self._findings[key] = list(rule.check_project(model))
+        except Exception:
+            self._failed.add(rule.code)
+            raise
+        return self._findings[key]
 
     def why_unknown(self, distribution: str) -> str:
         """Why `distribution`'s version is unknown, as a clause for root causes."""
@@ -67,6 +114,14 @@ class ModuleContext:
     @cached_property
     def text(self) -> str:
         return "".join(self.lines)
+
+    @cached_property
+    def _resolved_path(self) -> Path:
+        return Path(self.path).resolve()
+
+    def is_file(self, path: str) -> bool:
+        """Whether `path` names this file (findings of project rules carry absolute paths)."""
+        return path == self.path or Path(path).resolve() == self._resolved_path
 
     def segment(self, node: ast.AST) -> Optional[str]:
         """The source text of `node`, as `ast.get_source_segment` gives it, without splitting

@@ -6,7 +6,7 @@ import ast
 import sys
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, ClassVar, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__
 from .config import find_root, load_config
@@ -34,6 +34,8 @@ class StabilityChecker:
     version = __version__
 
     python_option: ClassVar[Optional[str]] = None
+    # Off-by-default rules the user named (`--extend-select SBA603`; a bare `SBA` is not enough).
+    opted_in: ClassVar[FrozenSet[str]] = frozenset()
 
     def __init__(self, tree: ast.Module, filename: str, lines: Sequence[str]) -> None:
         self.tree = tree
@@ -55,13 +57,18 @@ class StabilityChecker:
     @classmethod
     def parse_options(cls, options: Any) -> None:
         cls.python_option = getattr(options, "stability_python", None)
+        named = [*(getattr(options, "select", None) or ()),
+                 *(getattr(options, "extend_select", None) or ())]
+        cls.opted_in = frozenset(
+            rule.code for rule in all_rules() if not rule.enabled_by_default
+            and any(len(prefix) > len("SBA") and rule.code.startswith(prefix) for prefix in named))
 
     def run(self) -> Iterator[Result]:
         module = self._module()
         if module is None:
             return
         for rule in _instances():
-            if rule.applies_to(module):
+            if (rule.enabled_by_default or rule.code in self.opted_in) and rule.applies_to(module):
                 yield from self._run_rule(rule, module)
 
     def _module(self) -> Optional[ModuleContext]:
@@ -81,7 +88,7 @@ class StabilityChecker:
                   f"for this file are missing: {type(exc).__name__}: {exc}")
             return
         for finding in findings:
-            if finding.path == module.path:
+            if module.is_file(finding.path):
                 yield finding.line, finding.col, finding.flake8_text(), type(self)
 
 

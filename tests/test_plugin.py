@@ -185,7 +185,7 @@ def test_add_options_on_flake8s_option_manager(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(StabilityChecker, "python_option", None)
     manager = OptionManager(version="test", plugin_versions="", parents=[], formatter_names=[])
     StabilityChecker.add_options(manager)
-    assert manager.extended_default_ignore == ["SBA397"]
+    assert sorted(manager.extended_default_ignore) == ["SBA397", "SBA603"]
     StabilityChecker.parse_options(manager.parse_args(["--stability-python", "/opt/py/bin/python"]))
     assert StabilityChecker.python_option == "/opt/py/bin/python"
 

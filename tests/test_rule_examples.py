@@ -35,7 +35,9 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Flake8
         for path, text in _example(code, kind, index).files.items():
             (folder / path).parent.mkdir(parents=True, exist_ok=True)
             (folder / path).write_text(text)
-    return root, run_flake8(["--jobs", "2", "."], cwd=root)
+    opt_in = ",".join(rule.code for rule in all_rules() if not rule.enabled_by_default)
+    return root, run_flake8(["--jobs", "2", *(["--extend-select", opt_in] if opt_in else []), "."],
+                            cwd=root)
 
 
 def _reported(run: Flake8Run, code: str, kind: str,

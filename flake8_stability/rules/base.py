@@ -5,10 +5,14 @@ import ast
 import re
 import textwrap
 from dataclasses import dataclass
-from typing import ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple, Type, Union
+from typing import (TYPE_CHECKING, Any, ClassVar, Dict, Iterator, List, Mapping, Optional, Tuple,
+                    Type, Union)
 
 from ..context import ModuleContext
 from ..findings import Category, Finding, Fix, Location, Severity
+
+if TYPE_CHECKING:
+    from ..project.model import ModuleInfo, ProjectModel  # noqa: F401
 
 _CODE = re.compile(r"^SBA\d{3}$")
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SBA\d{3}(?:\s*,\s*SBA\d{3})*)")
@@ -118,13 +122,17 @@ class Rule:
         return self.severity
 
     def report(self, module: ModuleContext, node: ast.AST, message: str, root_cause: str, fix: str,
-               *, severity: Optional[Severity] = None, related: Tuple[Location, ...] = (),
-               codemod: Optional[str] = None, safe: bool = True) -> Finding:
+               **options: Any) -> Finding:
+        return self.finding_at(module.path, node, message, root_cause, fix, **options)
+
+    def finding_at(self, path: str, node: ast.AST, message: str, root_cause: str, fix: str, *,
+                   severity: Optional[Severity] = None, related: Tuple[Location, ...] = (),
+                   codemod: Optional[str] = None, safe: bool = True) -> Finding:
         return Finding(
             code=self.code,
             severity=severity or self.severity,
             category=self.category,
-            path=module.path,
+            path=path,
             line=getattr(node, "lineno", 1),
             col=getattr(node, "col_offset", 0),
             message=message,
@@ -132,3 +140,21 @@ class Rule:
             fix=Fix(fix, codemod if codemod is not None else self.codemod, safe),
             related=related,
         )
+
+
+class ProjectRule(Rule):
+    """A rule that judges the whole project at once (across files). It runs once per project
+    and process; each file is given the findings that belong to it."""
+
+    def check_project(self, model: "ProjectModel") -> Iterator[Finding]:
+        raise NotImplementedError
+
+    def check_module(self, module: ModuleContext) -> Iterator[Finding]:
+        for finding in module.project.project_findings(self, module):
+            if module.is_file(finding.path):
+                yield finding
+
+    def report_in(self, info: "ModuleInfo", node: ast.AST, message: str, root_cause: str,
+                  fix: str, **options: Any) -> Finding:
+        """A finding in one module of the project."""
+        return self.finding_at(str(info.path), node, message, root_cause, fix, **options)

@@ -1,0 +1,95 @@
+"""The project model: every module of the backend read and parsed once, named as Python names
+it at boot, summarised, and resolvable. Built once per process and project, shared by every
+rule; static analysis never imports or runs project code."""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional, Tuple
+
+from ..environment import Environment
+from .files import python_files
+from .layout import Layout
+from .resolve import ModuleResolver, Resolved
+from .sources import Source, parse_text, read_source
+from .summary import ImportRecord, ModuleSummary, summarize
+
+
+@dataclass
+class ModuleInfo:
+    name: str  # dotted name (relative to the first source root holding the file)
+    path: Path
+    source: Source
+    importable: bool  # under an import root: `import name` works at boot
+
+    @property
+    def is_package(self) -> bool:
+        return self.path.name == "__init__.py"
+
+    @property
+    def package(self) -> str:
+        """What relative imports in this module are relative to."""
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+    @property
+    def tree(self) -> Optional[ast.Module]:
+        return self.source.tree
+
+    @cached_property
+    def summary(self) -> Optional[ModuleSummary]:
+        return summarize(self.source.tree) if self.source.tree is not None else None
+
+    def absolute(self, record: ImportRecord) -> Optional[str]:
+        return record.absolute(self.package)
+
+
+class ProjectModel:
+    def __init__(self, layout: Layout, environment: Environment,
+                 overrides: Optional[Dict[Path, Tuple[str, ast.Module]]] = None) -> None:
+        self.layout = layout
+        self.environment = environment
+        files, unreadable = python_files(layout.root)
+        self.problems: List[Tuple[Path, str]] = list(unreadable)
+        self.modules: Dict[str, ModuleInfo] = {}
+        self.by_path: Dict[Path, ModuleInfo] = {}
+        overrides = overrides or {}
+        for path in files:
+            name = layout.module_name(path)
+            if name is None:
+                continue
+            text_tree = overrides.get(path.resolve())
+            source = (Source(path, text_tree[0], text_tree[1]) if text_tree
+                      else read_source(path))
+            if source.problem:
+                self.problems.append((path, source.problem))
+            info = ModuleInfo(name, path, source, layout.importable_at_boot(path))
+            self.by_path[path.resolve()] = info
+            current = self.modules.get(name)
+            if current is None or (info.importable and not current.importable):
+                self.modules[name] = info
+        self.resolver = ModuleResolver(layout.import_roots, environment)
+
+    def module_at(self, path: Path) -> Optional[ModuleInfo]:
+        return self.by_path.get(path.resolve())
+
+    def resolve(self, name: str, is_from: bool = False) -> Resolved:
+        return self.resolver.resolve(name, is_from)
+
+    def project_module(self, name: str) -> Optional[ModuleInfo]:
+        """The project module imported as `name` at boot, if it is one of the project's files."""
+        found = self.resolve(name)
+        if found.path is None:
+            return None
+        return self.by_path.get(found.path.resolve())
+
+    def __iter__(self) -> Iterator[ModuleInfo]:
+        return iter(self.by_path.values())
+
+    def with_buffer(self, path: Path, text: str) -> "ProjectModel":
+        """The same project with one file's unsaved text (an editor's buffer) in place."""
+        source = parse_text(path, text)
+        if source.tree is None:
+            return self
+        return ProjectModel(self.layout, self.environment, {path.resolve(): (text, source.tree)})

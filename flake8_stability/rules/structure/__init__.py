@@ -1,0 +1,1 @@
+"""SBA6xx: structure rules (package layout, import cycles, model wiring), one module per theme."""
