@@ -18,6 +18,7 @@ import posixpath
 import re
 import shlex
 import sys
+from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
@@ -143,8 +144,10 @@ def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
 
+@lru_cache(maxsize=4096)
 def _is_skipped_dir(path: Path) -> bool:
-    """Virtual environments, VCS data, build outputs and caches are never project source."""
+    """Virtual environments, VCS data, build outputs and caches are never project source
+    (cached: every module name asks it for each folder above the module)."""
     name = path.name
     return (name in _SKIPPED_DIRS or name.endswith(".egg-info")
             or (name.startswith(".") and name not in (".", ".."))

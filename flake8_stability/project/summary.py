@@ -106,18 +106,21 @@ def _top_level(body: List[ast.stmt],
 
 
 def _nested_imports(tree: ast.Module) -> Iterator[Tuple[ast.stmt, bool]]:
-    """Every import statement with whether it sits in a function (runs when called)."""
+    """Every import statement with whether it sits in a function (runs when called). Only
+    statement bodies are visited: imports cannot hide inside expressions."""
     stack: List[Tuple[ast.AST, bool]] = [(tree, False)]
     while stack:
         node, in_function = stack.pop()
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.Import, ast.ImportFrom)):
-                yield child, in_function
-            elif isinstance(child, ast.stmt):
-                inside = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
-                stack.append((child, inside))
-            elif isinstance(child, ast.ExceptHandler) or type(child).__name__ == "match_case":
-                stack.append((child, in_function))
+        inside = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for name in _BODIES:
+            for child in getattr(node, name, ()):
+                if isinstance(child, (ast.Import, ast.ImportFrom)):
+                    yield child, inside
+                else:
+                    stack.append((child, inside))
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
 def _record(node: ast.stmt, deferred: bool, guard: Optional[str]) -> ImportRecord:

@@ -1,0 +1,121 @@
+"""What building the project model costs, against the floor of parsing the same files.
+
+Generates a FastAPI + SQLModel backend (the generator of bench_flake8.py, each module padded
+with realistic service functions to the requested size) under benchmarks/generated-model/,
+then runs, each in a fresh interpreter, best of N:
+
+* the floor: read and `ast.parse` every `.py` file of the project, keeping the trees (cyclic
+  GC paused, as in the model);
+* the model: layout discovery, every module read, parsed, named and summarised, and the
+  import-order simulation from the ASGI target (what SBA602 does);
+
+and prints both times, their ratio (goal: <= 1.5x) and each run's peak memory.
+
+    python benchmarks/bench_model.py [--modules 2000] [--lines 200000] [--repeat 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, Tuple
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_flake8 import generate  # noqa: E402
+
+# The floor parses with the cyclic GC paused, as the model does: with it on, keeping 2,000
+# trees alive costs more than parsing them, and the ratio would flatter the model.
+FLOOR = textwrap.dedent('''
+    import ast, gc, json, resource, sys, time
+    gc.disable()
+    from pathlib import Path
+    from flake8_stability.project.files import python_files
+    start = time.perf_counter()
+    files, _ = python_files(Path(sys.argv[1]))
+    trees = [ast.parse(path.read_bytes()) for path in files]
+    print(json.dumps({"seconds": time.perf_counter() - start, "files": len(trees),
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+''')
+
+MODEL = textwrap.dedent('''
+    import json, resource, sys, time
+    from pathlib import Path
+    from flake8_stability.context import ProjectContext
+    from flake8_stability.project.import_order import simulate
+    project = ProjectContext(Path(sys.argv[1]))
+    project.environment  # the interpreter probe is not part of the model
+    start = time.perf_counter()
+    model = project.model
+    summaries = [info.summary for info in model]
+    entry = model.modules[project.layout.target.module]
+    result = simulate(model, entry)
+    print(json.dumps({"seconds": time.perf_counter() - start, "files": len(summaries),
+                      "reached": len(result.order),
+                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+''')
+
+PADDING = '''
+
+async def report_{n}(session, limit: int = 50) -> list:
+    """Paginated report {n}."""
+    rows = []
+    offset = 0
+    while True:
+        batch = await session.execute(select_rows(limit=limit, offset=offset))
+        items = list(batch.scalars())
+        if not items:
+            break
+        for item in items:
+            rows.append({{"id": item.id, "value": item.value * {n}, "label": f"row-{{item.id}}"}})
+        offset += limit
+    return rows
+'''
+
+
+def pad(root: Path, lines: int) -> Tuple[int, int]:
+    """Append service functions to every module until the project has about `lines` lines."""
+    files = sorted(p for p in root.rglob("*.py") if p.name != "__init__.py")
+    current = sum(p.read_text().count("\n") for p in root.rglob("*.py"))
+    block = PADDING.count("\n")
+    per_file = max(0, (lines - current) // max(1, len(files)) // block)
+    for path in files:
+        path.write_text(path.read_text() + "".join(PADDING.format(n=n) for n in range(per_file)))
+    texts = [p.read_text() for p in root.rglob("*.py")]
+    return len(texts), sum(text.count("\n") for text in texts)
+
+
+def best(script: str, root: Path, python: str, repeat: int) -> Dict[str, float]:
+    runs = []
+    for _ in range(repeat):
+        done = subprocess.run([python, "-c", script, str(root)], capture_output=True, text=True,
+                              check=True)
+        runs.append(json.loads(done.stdout))
+    return min(runs, key=lambda run: run["seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--modules", type=int, default=2000)
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--output", type=Path, default=HERE / "generated-model")
+    args = parser.parse_args()
+    generate(args.output, args.modules)
+    files, lines = pad(args.output, args.lines)
+    floor = best(FLOOR, args.output, args.python, args.repeat)
+    model = best(MODEL, args.output, args.python, args.repeat)
+    print(f"{files} files, {lines} lines under {args.output} (best of {args.repeat})")
+    print(f"  ast.parse floor        {floor['seconds']:7.2f}s  peak {floor['peak_mib']:6.0f} MiB")
+    print(f"  project model + SBA602 {model['seconds']:7.2f}s  peak {model['peak_mib']:6.0f} MiB"
+          f"  ({model['reached']} modules reached from the target)")
+    print(f"  model / floor:         {model['seconds'] / floor['seconds']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
