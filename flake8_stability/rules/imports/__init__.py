@@ -1,0 +1,1 @@
+"""SBA1xx: import rules, one module per theme."""
