@@ -2,8 +2,10 @@
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from src.api import health, products
+from src.core.config import settings
 from src.db.session import init_db
 
 
@@ -13,6 +15,7 @@ async def lifespan(app: FastAPI):
     yield
 
 
-app = FastAPI(title="async-shop", lifespan=lifespan)
+app = FastAPI(title=settings.app_name, lifespan=lifespan)
+app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
 app.include_router(products.router)
 app.include_router(health.router)
