@@ -1,0 +1,1 @@
+"""Import rules: what fails when Python resolves the project's imports at boot."""
