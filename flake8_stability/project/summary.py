@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 TYPE_CHECKING_GUARD = "TYPE_CHECKING"
 TRY_GUARD = "try"  # inside `try:` whose handlers catch ImportError (or broader)
@@ -54,6 +54,7 @@ class ModuleSummary:
     bindings: Dict[str, int]  # name bound at module level -> first line it is bound on
     all_names: Optional[Tuple[str, ...]]  # __all__ when it is a literal list/tuple
     star_imports: bool  # `from x import *` at top level: any name may exist
+    typing_only: FrozenSet[str] = frozenset()  # bound only under `if TYPE_CHECKING:`
 
     def binds(self, name: str) -> bool:
         return name in self.bindings
@@ -64,12 +65,15 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     bindings: Dict[str, int] = {}
     all_names: Optional[Tuple[str, ...]] = None
     star = False
+    typing_names: Set[str] = set()
+    runtime_names: Set[str] = set()
     for stmt, guard in _top_level(tree.body, None):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             imports.append(_record(stmt, False, guard))
             star = star or any(a.name == "*" for a in stmt.names)
         for name in _bound_names(stmt):
             bindings.setdefault(name, stmt.lineno)
+            (typing_names if guard == TYPE_CHECKING_GUARD else runtime_names).add(name)
         found = _all_names(stmt)
         if found is not None:
             all_names = found
@@ -77,7 +81,8 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     imports += [_record(node, in_function, None) for node, in_function in _nested_imports(tree)
                 if id(node) not in seen]
     imports.sort(key=lambda r: (r.line, r.col))
-    return ModuleSummary(imports, bindings, all_names, star)
+    return ModuleSummary(imports, bindings, all_names, star,
+                         frozenset(typing_names - runtime_names))
 
 
 def _top_level(body: List[ast.stmt],

@@ -46,5 +46,6 @@ def test_cycles_outside_the_boot_path_are_not_blocking(lint: Callable[..., Flake
 
 def test_deferred_and_type_checking_imports_are_not_edges(lint: Callable[..., Flake8Run]) -> None:
     models = ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app.db import engine\n"
-              "def bind():\n    from app.db import engine\n    return engine\n")
+              "def bind():\n    from app.db import engine\n    return engine\n"
+              "class Hero:\n    pass\n")
     assert lint(project(DB_FAILING, models)).results == []

@@ -1,0 +1,119 @@
+"""What an import statement means at boot: how bad its failure is (where it runs and what
+guards it), the name a file is imported as from the boot roots, the project folders an
+absolute name would resolve from instead, which modules import each other at import time, and
+the nearest existing name to suggest."""
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import replace
+from pathlib import Path
+from typing import Dict, Iterable, List, Optional, Set
+
+from ..findings import Severity
+from .model import ModuleInfo, ProjectModel
+from .resolve import PROJECT
+from .summary import CONDITION_GUARD, TRY_GUARD, TYPE_CHECKING_GUARD, ImportRecord
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def import_severity(info: ModuleInfo, record: ImportRecord) -> Optional[Severity]:
+    """How bad it is when `record` fails: blocking at module level of a module importable at
+    boot, runtime inside a function, warning under an `if` or in a module not importable at
+    boot; None when the failure is handled (`if TYPE_CHECKING:`, `try/except ImportError`)."""
+    if record.guard in (TYPE_CHECKING_GUARD, TRY_GUARD):
+        return None
+    if record.deferred:
+        return None if _caught(info, record.node) else Severity.RUNTIME
+    if record.guard == CONDITION_GUARD or not info.importable:
+        return Severity.WARNING
+    return Severity.BLOCKING
+
+
+def _caught(info: ModuleInfo, node: ast.stmt) -> bool:
+    """Whether `node` sits in the body of a `try` whose handlers catch ImportError."""
+    for statement in ast.walk(info.tree) if info.tree is not None else ():
+        if isinstance(statement, ast.Try) and _catches(statement.handlers):
+            if any(inner is node for part in statement.body for inner in ast.walk(part)):
+                return True
+    return False
+
+
+def _catches(handlers: List[ast.ExceptHandler]) -> bool:
+    for handler in handlers:
+        if handler.type is None:
+            return True
+        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+        if any(getattr(kind, "id", getattr(kind, "attr", None)) in _IMPORT_ERRORS
+               for kind in kinds):
+            return True
+    return False
+
+
+def boot_name(model: ProjectModel, path: Path) -> Optional[str]:
+    """The dotted name `path` is imported as from the boot roots (None: not importable)."""
+    layout = model.layout
+    return replace(layout, source_roots=layout.import_roots).module_name(path)
+
+
+def other_root(model: ProjectModel, name: str) -> Optional[Path]:
+    """A project folder that is not a boot root and from which the module `name` exists: the
+    project root, folders above a boot root, and the source roots."""
+    layout = model.layout
+    candidates = [layout.root, *layout.source_roots]
+    for import_root in layout.import_roots:
+        candidates += [parent for parent in import_root.parents
+                       if parent == layout.root or layout.root in parent.parents]
+    for folder in dict.fromkeys(candidates):
+        if folder not in layout.import_roots and _exists_under(folder, name):
+            return folder
+    return None
+
+
+def _exists_under(folder: Path, name: str) -> bool:
+    """A module, package, or folder of Python files (a namespace package) named `name`."""
+    base = folder.joinpath(*name.split("."))
+    try:
+        return (base.parent / f"{base.name}.py").is_file() or (
+            base.is_dir() and any(base.glob("*.py")))
+    except (OSError, ValueError):
+        return False
+
+
+def nearest(name: str, candidates: Iterable[str]) -> Optional[str]:
+    """The existing name closest to a misspelt one, if one is close enough."""
+    found = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+class ImportGraph:
+    """Which project modules import which at import time (module-level, not TYPE_CHECKING)."""
+
+    def __init__(self, model: ProjectModel) -> None:
+        self.edges: Dict[str, Set[str]] = {}
+        for info in model.modules.values():
+            if info.summary is None:
+                continue
+            edges = self.edges.setdefault(info.name, set())
+            for record in info.summary.imports:
+                target = info.absolute(record)
+                if record.runs_at_import and target and model.resolve(target).kind == PROJECT:
+                    edges.add(target)
+                    edges.update(f"{target}.{name}" for name, _ in record.names)
+
+    def reaches(self, start: str, goal: str) -> bool:
+        seen: Set[str] = set()
+        todo = [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                todo.extend(self.edges.get(current, ()))
+        return False
+
+    def cycle(self, first: str, second: str) -> bool:
+        """Whether the two modules import each other, directly or through others."""
+        return self.reaches(first, second) and self.reaches(second, first)
