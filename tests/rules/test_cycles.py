@@ -49,3 +49,12 @@ def test_deferred_and_type_checking_imports_are_not_edges(lint: Callable[..., Fl
               "def bind():\n    from app.db import engine\n    return engine\n"
               "class Hero:\n    pass\n")
     assert lint(project(DB_FAILING, models)).results == []
+
+
+def test_a_module_importing_its_own_name_is_left_to_sba106(
+        lint: Callable[..., Flake8Run]) -> None:
+    files = {"app/__init__.py": "",
+             "app/main.py": "import fastapi\n\napp = fastapi.FastAPI()\n",
+             "fastapi.py": "from fastapi import FastAPI\n"}
+    codes = {r.code for r in lint(files, "--extend-select", "SBA603").results}
+    assert "SBA106" in codes and not codes & {"SBA602", "SBA603"}
