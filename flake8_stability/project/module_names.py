@@ -1,17 +1,20 @@
 """Under which names each project file is imported while the app boots. Python keys
 `sys.modules` by name, so a file reached as both `src.models` and `models` (two import roots
-hold it) runs twice. The walk follows module-level imports depth first from the entry module,
-as Python does; imports under `if TYPE_CHECKING:`, inside functions, in a `try:` that catches
-ImportError or under another condition are not followed."""
+hold it, or a module adds a folder to `sys.path`) runs twice. The walk follows module-level
+imports depth first from the entry module, as Python does; imports under `if TYPE_CHECKING:`,
+inside functions, in a `try:` that catches ImportError or under another condition are not
+followed. Folders that reached modules add to `sys.path` are import roots too."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Set
+from typing import Dict, List, Optional, Set, Tuple
 
 from .model import ModuleInfo, ProjectModel
-from .resolve import PROJECT
+from .resolve import PROJECT, ModuleResolver
 from .summary import ImportRecord
+from .sys_path import path_additions
+from .tables import module_contexts
 
 _MAX_MODULES = 2000
 
@@ -27,8 +30,9 @@ class Arrival:
 
 
 class _Walk:
-    def __init__(self, model: ProjectModel) -> None:
+    def __init__(self, model: ProjectModel, resolver: ModuleResolver) -> None:
         self.model = model
+        self.resolver = resolver
         self.done: Set[str] = set()
         self.arrivals: Dict[Path, List[Arrival]] = {}
 
@@ -41,7 +45,7 @@ class _Walk:
             if current in self.done or len(self.done) > _MAX_MODULES:
                 continue
             self.done.add(current)
-            found = self.model.resolve(current)
+            found = self.resolver.resolve(current)
             info = self.model.module_at(found.path) if found.path is not None else None
             if info is None:
                 continue
@@ -59,12 +63,12 @@ class _Walk:
 
     def _follow(self, info: ModuleInfo, record: ImportRecord, package: str) -> None:
         target = record.absolute(package)
-        if target is None or self.model.resolve(target).kind != PROJECT:
+        if target is None or self.resolver.resolve(target).kind != PROJECT:
             return
         self.load(target, info, record)
         for name, _ in record.names:
             submodule = f"{target}.{name}"
-            found = self.model.resolve(submodule)
+            found = self.resolver.resolve(submodule)
             if name != "*" and found.path is not None and found.module == submodule:
                 self.load(submodule, info, record)
 
@@ -72,6 +76,30 @@ class _Walk:
 def boot_arrivals(model: ProjectModel, entry: str) -> Dict[Path, List[Arrival]]:
     """Each project file imported when `entry` is imported -> the names it is imported under,
     in the order Python imports them."""
-    walk = _Walk(model)
-    walk.load(entry, None, None)
+    roots = tuple(dict.fromkeys(root.resolve() for root in model.layout.import_roots))
+    walk = _Walk(model, model.resolver)
+    for _ in range(3):  # added folders can reach modules that add more
+        walk.load(entry, None, None)
+        extended = _extended(model, walk.arrivals, roots)
+        if extended == roots:
+            break
+        roots = extended
+        walk = _Walk(model, ModuleResolver(roots, model.environment))
     return walk.arrivals
+
+
+def _extended(model: ProjectModel, arrivals: Dict[Path, List[Arrival]],
+              roots: Tuple[Path, ...]) -> Tuple[Path, ...]:
+    """`roots` with the folders the reached modules put on `sys.path`."""
+    contexts = module_contexts(model)
+    first: List[Path] = []
+    last: List[Path] = []
+    for path in sorted(arrivals):
+        info = model.module_at(path)
+        module = contexts.get(info.name) if info is not None else None
+        if module is not None and module.mentions(("sys.path",)):
+            added = path_additions(module, path, model.layout.working_dir)
+            first += added[0]
+            last += added[1]
+    ordered = [*reversed(first), *roots, *last]
+    return tuple(dict.fromkeys(root.resolve() for root in ordered))

@@ -141,6 +141,22 @@ def test_one_name_per_module_stays_silent(lint: Callable[..., Flake8Run]) -> Non
     assert found(run, "SBA605") == []
 
 
+def test_sys_path_additions_are_import_roots(lint: Callable[..., Flake8Run]) -> None:
+    main = ("import sys\nfrom pathlib import Path\n"
+            "sys.path.append(str(Path(__file__).resolve().parent / 'src'))\n"
+            "from fastapi import FastAPI\nfrom src.models import Hero\nimport api\n"
+            "app = FastAPI()\n")
+    files = {"main.py": main, "src/__init__.py": "", "src/models.py": SQLMODEL + HERO_TABLE,
+             "src/api.py": "from models import Hero\n"}
+    run = lint(files)
+    assert found(run, "SBA605") == [("./src/api.py", 1)]
+    assert "imported as models here and as src.models by main line 5" in run.results[0].text
+    files["src/api.py"] = "from src.models import Hero\n"
+    files["tools/__init__.py"] = ""
+    files["main.py"] = main.replace("'src'", "'tools'")
+    assert found(lint(files), "SBA605") == []
+
+
 # -- SBA607 ---------------------------------------------------------------------------------------
 def test_mutual_imports_of_table_modules(lint: Callable[..., Flake8Run]) -> None:
     hero = SQLMODEL + "from app.models import team\n" + HERO

@@ -92,7 +92,8 @@ class ModuleImportedUnderTwoNames(ProjectRule):
     references = ("S03",)
     what = ("A file that defines SQLModel tables is executed twice while the app boots because "
             "it is imported under two module names: two import roots hold it (`src.models` "
-            "from the working dir and `models` from `PYTHONPATH=src`), or the file is run as a "
+            "from the working dir and `models` from `PYTHONPATH=src` or a module's "
+            "`sys.path.insert(0, ...)` that can be computed statically), or the file is run as a "
             "script (`python main.py`, it is `__main__`) and its own `uvicorn.run(\"main:app\")` "
             "imports it again as `main`.")
     why = ("Python keys `sys.modules` by name, so the second name runs the file again, and "
@@ -247,6 +248,33 @@ class ModuleImportedUnderTwoNames(ProjectRule):
                   "this MetaData instance.", run="import sys\nsys.path.append('app')\n"
                                                  "import app.main",
            note="app/models.py is imported as models (PYTHONPATH) and as app.models"),
+        Invalid({
+            "app/__init__.py": "",
+            "app/main.py": '''
+                import os
+                import sys
+
+                sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "db"))
+
+                from fastapi import FastAPI
+
+                from app.db.tables import Hero  # noqa: F401
+                from tables import Hero as LegacyHero  # noqa: F401  # expect: SBA605
+
+                app = FastAPI()
+            ''',
+            "app/db/__init__.py": "",
+            "app/db/tables.py": '''
+                from typing import Optional
+
+                from sqlmodel import Field, SQLModel
+
+                class Hero(SQLModel, table=True):
+                    id: Optional[int] = Field(default=None, primary_key=True)
+            ''',
+        }, raises="sqlalchemy.exc.InvalidRequestError: Table 'hero' is already defined for this "
+                  "MetaData instance.", run="import app.main",
+           note="a sys.path.insert() makes app/db/ an import root too"),
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
@@ -275,9 +303,10 @@ class ModuleImportedUnderTwoNames(ProjectRule):
         shown = _relative(first.path, model.layout.root)
         return self.report_in(
             second.importer, second.record.node,
-            f"{shown} is imported as {second.name} here and as {first.name} elsewhere; its "
+            f"{shown} is imported as {second.name} here and as {first.name}{_by(first)}; its "
             f"tables are defined twice",
-            f"Two import roots hold {shown}, so Python runs it once as {first.name} and once "
+            f"Two import roots (one may come from a sys.path change) hold {shown}, so "
+            f"Python runs it once as {first.name} and once "
             f"as {second.name}; the second run declares {table.name} again on "
             f"SQLModel.metadata and raises "
             f"{_ALREADY.format(table=_table_name(table))}",
@@ -309,6 +338,12 @@ class ModuleImportedUnderTwoNames(ProjectRule):
             "Pass the app object (`uvicorn.run(app, ...)`), or move `uvicorn.run` to a module "
             "without tables, or start the server with the uvicorn command instead.",
         )
+
+
+def _by(arrival: Arrival) -> str:
+    if arrival.importer is None or arrival.record is None:
+        return " (the app's module)"
+    return f" by {arrival.importer.name} line {arrival.record.line}"
 
 
 def _relative(path: Path, root: Path) -> str:
