@@ -212,6 +212,11 @@ def test_rebuilt_unused_or_literal_schemas_stay_silent(lint: Callable[..., Flake
     rebuilt = ("from app.schemas.hero import HeroRead\nfrom app.schemas.team import TeamRead\n"
                "TeamRead.model_rebuild()\n")
     assert found(lint(schemas(route("def teams(team: TeamRead):"), rebuilt)), "SBA606") == []
+    dependency = route("def teams(team: TeamRead = Depends(current_team)):").replace(
+        "import APIRouter", "import APIRouter, Depends\nfrom app.deps import current_team")
+    files = schemas(dependency, "from app.schemas.team import TeamRead\n")
+    files["app/deps.py"] = "def current_team():\n    return None\n"
+    assert found(lint(files), "SBA606") == []
     unused = "from app.schemas.team import TeamRead\n"
     files = schemas("from fastapi import FastAPI\napp = FastAPI()\n", unused)
     files["app/schemas/choice.py"] = (

@@ -16,6 +16,7 @@ from ..base import Invalid, ProjectRule, Valid
 
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "options", "head", "trace",
                             "api_route", "websocket"})
+_DEPENDENCIES = frozenset({"Depends", "Security"})
 _REBUILDS = frozenset({"model_rebuild", "update_forward_refs"})
 _DEFERRED_SINCE = Version("2.10")  # pydantic builds FastAPI's adapters on first use from here
 _MAX_DEPTH = 5
@@ -95,11 +96,30 @@ def _route_types(function: ast.AST, route: ast.Call) -> Iterator[ast.expr]:
             yield keyword.value
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
     arguments = function.args
-    for argument in arguments.posonlyargs + arguments.args + arguments.kwonlyargs:
-        if argument.annotation is not None:
+    positional = arguments.posonlyargs + arguments.args
+    defaults: List[Optional[ast.expr]] = [None] * (len(positional) - len(arguments.defaults))
+    pairs = list(zip(positional, defaults + list(arguments.defaults)))
+    pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults))
+    for argument, default in pairs:
+        if argument.annotation is not None and not _dependency(argument.annotation, default):
             yield argument.annotation
     if function.returns is not None:
         yield function.returns
+
+
+def _dependency(annotation: ast.expr, default: Optional[ast.expr]) -> bool:
+    """A `Depends(...)` / `Security(...)` parameter: FastAPI calls it, it is no body field."""
+    for expr in (annotation, default):
+        for node in ast.walk(expr) if expr is not None else ():
+            if isinstance(node, ast.Call) and _name(node.func) in _DEPENDENCIES:
+                return True
+    return False
+
+
+def _name(expr: ast.expr) -> Optional[str]:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    return expr.attr if isinstance(expr, ast.Attribute) else None
 
 
 def _uses(model: ProjectModel, contexts: Dict[str, ModuleContext]) -> Dict[Tuple[str, str], _Use]:
