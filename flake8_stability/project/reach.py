@@ -7,10 +7,12 @@ from __future__ import annotations
 import ast
 import difflib
 from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set
 
 from ..findings import Severity
+from .import_order import simulate
 from .model import ModuleInfo, ProjectModel
 from .resolve import PROJECT
 from .summary import CONDITION_GUARD, TRY_GUARD, TYPE_CHECKING_GUARD, ImportRecord
@@ -18,17 +20,30 @@ from .summary import CONDITION_GUARD, TRY_GUARD, TYPE_CHECKING_GUARD, ImportReco
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
-def import_severity(info: ModuleInfo, record: ImportRecord) -> Optional[Severity]:
-    """How bad it is when `record` fails: blocking at module level of a module importable at
-    boot, runtime inside a function, warning under an `if` or in a module not importable at
-    boot; None when the failure is handled (`if TYPE_CHECKING:`, `try/except ImportError`)."""
+def import_severity(info: ModuleInfo, record: ImportRecord,
+                    boot: Optional[FrozenSet[str]]) -> Optional[Severity]:
+    """How bad it is when `record` fails: blocking at module level of a module the app imports
+    while booting (`boot`, from `loaded_at_boot`), runtime inside a function, warning under an
+    `if`, in a module not loaded at boot, or when the boot is unknown (no ASGI target); None
+    when the failure is handled (`if TYPE_CHECKING:`, `try/except ImportError`)."""
     if record.guard in (TYPE_CHECKING_GUARD, TRY_GUARD):
         return None
     if record.deferred:
         return None if _caught(info, record.node) else Severity.RUNTIME
     if record.guard == CONDITION_GUARD or not info.importable:
         return Severity.WARNING
-    return Severity.BLOCKING
+    return Severity.BLOCKING if boot is not None and info.name in boot else Severity.WARNING
+
+
+@lru_cache(maxsize=8)
+def loaded_at_boot(model: ProjectModel) -> Optional[FrozenSet[str]]:
+    """The project modules Python imports while booting the ASGI target, in the order of the
+    import simulation; None when there is no target to start from."""
+    target = model.layout.target
+    entry = model.modules.get(target.module) if target else None
+    if entry is None or not entry.importable:
+        return None
+    return frozenset(simulate(model, entry).order)
 
 
 def _caught(info: ModuleInfo, node: ast.stmt) -> bool:

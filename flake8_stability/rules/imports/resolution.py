@@ -7,7 +7,7 @@ from typing import Iterator, Optional, Set
 
 from ...findings import Category, Finding, Severity
 from ...project.model import ModuleInfo, ProjectModel
-from ...project.reach import ImportGraph, import_severity, nearest, other_root
+from ...project.reach import ImportGraph, import_severity, loaded_at_boot, nearest, other_root
 from ...project.resolve import MISSING, PROJECT
 from ...project.summary import CONDITION_GUARD, ImportRecord
 from ..base import Invalid, ProjectRule, Valid
@@ -149,11 +149,12 @@ class ModuleNotFound(ProjectRule):
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
+        boot = loaded_at_boot(model)
         environment = _Environment(model)
         names = {part for module in model.modules for part in module.split(".")}
         for info in model:
             for record in info.summary.imports if info.summary else ():
-                severity = import_severity(info, record)
+                severity = import_severity(info, record, boot)
                 target = info.absolute(record)
                 if severity is None or target is None:
                     continue
@@ -341,10 +342,11 @@ class NameNotInModule(ProjectRule):
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
+        boot = loaded_at_boot(model)
         graph = ImportGraph(model)
         for info in model:
             for record in info.summary.imports if info.summary else ():
-                severity = import_severity(info, record)
+                severity = import_severity(info, record, boot)
                 source = info.absolute(record)
                 if severity is None or source is None or not record.is_from:
                     continue

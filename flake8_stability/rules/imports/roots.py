@@ -8,7 +8,7 @@ from typing import Iterator, Optional
 
 from ...findings import Category, Finding, Severity
 from ...project.model import ModuleInfo, ProjectModel
-from ...project.reach import boot_name, import_severity, other_root
+from ...project.reach import boot_name, import_severity, loaded_at_boot, other_root
 from ...project.resolve import MISSING
 from ...project.summary import ImportRecord
 from ..base import Invalid, ProjectRule, Valid
@@ -155,11 +155,12 @@ class ImportRootMismatch(ProjectRule):
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
+        boot = loaded_at_boot(model)
         for info in model:
             if not info.importable:
                 continue
             for record in info.summary.imports if info.summary else ():
-                severity = import_severity(info, record)
+                severity = import_severity(info, record, boot)
                 if severity is None or record.level:
                     continue
                 if model.resolve(record.module.split(".")[0]).kind != MISSING:
@@ -275,6 +276,7 @@ class RelativeImportOutsidePackage(ProjectRule):
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
+        boot = loaded_at_boot(model)
         for info in model:
             name = boot_name(model, info.path)
             if name is None or info.summary is None:
@@ -282,7 +284,7 @@ class RelativeImportOutsidePackage(ProjectRule):
             package = name if info.is_package else name.rpartition(".")[0]
             depth = len(package.split(".")) if package else 0
             for record in info.summary.imports:
-                severity = import_severity(info, record)
+                severity = import_severity(info, record, boot)
                 if severity is not None and record.level > depth:
                     yield self._finding(info, record, name, package, severity)
 
