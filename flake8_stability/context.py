@@ -56,11 +56,22 @@ class ProjectContext:
         """Every module of the project, read once per process (built on first use)."""
         from .project.model import ProjectModel
 
-        return ProjectModel(self.layout, self.environment)
+        return ProjectModel(self.layout, self.environment, project=self)
+
+    def context_for(self, path: str, lines: Sequence[str], tree: ast.Module) -> "ModuleContext":
+        """The analysis context of a linted file: the model's own when the text is the file's
+        on disk (analyses then run once for per-file and project rules alike), else a new one
+        (an editor's unsaved buffer)."""
+        info = self.model.module_at(Path(path))
+        if info is not None and info.tree is not None and info.source.text == "".join(lines):
+            return self.model.context(info)
+        return ModuleContext(path, lines, tree, self, info.name if info else None)
 
     def model_for(self, module: "ModuleContext") -> "ProjectModel":
         """The model, with the linted file's text in place when it differs from the disk
         (an editor's unsaved buffer, linted through stdin)."""
+        if self.model.owns(module):
+            return self.model
         info = self.model.module_at(Path(module.path))
         if info is None or info.source.text == module.text:
             return self.model

@@ -75,7 +75,7 @@ class StabilityChecker:
         try:
             root = find_root(Path(self.filename))
             project = project_for(root, self.python_option)
-            return ModuleContext(self.filename, self.lines, self.tree, project)
+            return project.context_for(self.filename, self.lines, self.tree)
         except Exception as exc:  # noqa: BLE001 - the plugin must never break a lint run
             _warn(f"{self.filename}: could not prepare the file ({type(exc).__name__}: {exc})")
             return None

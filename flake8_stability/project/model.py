@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from ..environment import Environment
 from .files import python_files
@@ -17,6 +17,9 @@ from .layout import Layout
 from .resolve import ModuleResolver, Resolved
 from .sources import Source, parse_text, read_source
 from .summary import ImportRecord, ModuleSummary, summarize
+
+if TYPE_CHECKING:
+    from ..context import ModuleContext, ProjectContext
 
 
 @dataclass
@@ -49,9 +52,12 @@ class ModuleInfo:
 
 class ProjectModel:
     def __init__(self, layout: Layout, environment: Environment,
-                 overrides: Optional[Dict[Path, Tuple[str, ast.Module]]] = None) -> None:
+                 overrides: Optional[Dict[Path, Tuple[str, ast.Module]]] = None,
+                 project: Optional["ProjectContext"] = None) -> None:
         self.layout = layout
         self.environment = environment
+        self.project = project
+        self._contexts: Dict[Path, "ModuleContext"] = {}
         files, unreadable = python_files(layout.root)
         self.problems: List[Tuple[Path, str]] = list(unreadable)
         self.modules: Dict[str, ModuleInfo] = {}
@@ -77,6 +83,22 @@ class ProjectModel:
             if current is None or (info.importable and not current.importable):
                 self.modules[name] = info
 
+    def context(self, info: ModuleInfo) -> "ModuleContext":
+        """The per-file analysis context of a parsed module, shared by every rule (and by the
+        flake8 door when it lints this file as it is on disk)."""
+        if info.path not in self._contexts:
+            from ..context import ModuleContext, ProjectContext
+
+            project = self.project or ProjectContext(self.layout.root)
+            assert info.tree is not None
+            self._contexts[info.path] = ModuleContext(str(info.path), info.source.lines,
+                                                      info.tree, project, info.name)
+        return self._contexts[info.path]
+
+    def owns(self, context: "ModuleContext") -> bool:
+        """Whether `context` is one of this model's own (the file as it is on disk)."""
+        return self._contexts.get(Path(context.path)) is context
+
     def module_at(self, path: Path) -> Optional[ModuleInfo]:
         return self.by_path.get(path.resolve())
 
@@ -98,7 +120,8 @@ class ProjectModel:
         source = parse_text(path, text)
         if source.tree is None:
             return self
-        return ProjectModel(self.layout, self.environment, {path.resolve(): (text, source.tree)})
+        return ProjectModel(self.layout, self.environment, {path.resolve(): (text, source.tree)},
+                            self.project)
 
 
 @contextmanager

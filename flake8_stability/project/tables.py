@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Dict, FrozenSet, List, Set
 
 from ..analysis.models import DECLARATIVE, SQLMODEL, ModelClass
-from ..context import ModuleContext, ProjectContext
+from ..context import ModuleContext
 from .model import ModuleInfo, ProjectModel
 from .summary import TYPE_CHECKING_GUARD, ImportRecord
 
@@ -19,9 +19,7 @@ _HINTS = ("sqlmodel", "sqlalchemy", "Base")
 def module_contexts(model: ProjectModel) -> Dict[str, ModuleContext]:
     """Every importable, parsed module -> its per-file analysis context (analyses are built
     on first use)."""
-    context = ProjectContext(model.layout.root)
-    return {info.name: ModuleContext(str(info.path), info.source.lines, info.tree, context,
-                                     info.name)
+    return {info.name: model.context(info)
             for info in model.modules.values() if info.tree is not None and info.importable}
 
 
