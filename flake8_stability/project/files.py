@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import List, Tuple
 
@@ -12,15 +13,19 @@ SKIPPED_DIRS = frozenset({
 })
 
 
+@lru_cache(maxsize=4096)
 def is_skipped_dir(path: Path) -> bool:
-    """Folders that are never part of a project's source."""
+    """Folders that are never part of a project's source: virtual environments, VCS data,
+    build outputs and caches (cached: module naming asks it for every folder above a file)."""
     name = path.name
-    return (
-        name in SKIPPED_DIRS
-        or name.endswith(".egg-info")
-        or (name.startswith(".") and name not in (".", ".."))
-        or (path / "pyvenv.cfg").exists()
-    )
+    if name in SKIPPED_DIRS or name.endswith(".egg-info"):
+        return True
+    if name.startswith(".") and name not in (".", ".."):
+        return True
+    try:
+        return (path / "pyvenv.cfg").exists()
+    except (OSError, ValueError):
+        return False
 
 
 def python_files(root: Path) -> Tuple[List[Path], List[Tuple[Path, str]]]:

@@ -18,12 +18,12 @@ import posixpath
 import re
 import shlex
 import sys
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..config import TARGET_PATTERN, Config
+from .files import is_skipped_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,11 +31,6 @@ else:  # pragma: no cover - exercised on Python < 3.11
     import tomli as tomllib
 
 MAX_BYTES = 1024 * 1024
-_SKIPPED_DIRS = frozenset({
-    ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
-    ".ruff_cache", ".stability_cache", "__pycache__", "node_modules", "build", "dist",
-    "site-packages", ".eggs", "htmlcov",
-})
 
 
 @dataclass(frozen=True)
@@ -135,23 +130,13 @@ def _dotted(path: Path, root: Path) -> Optional[str]:
     folder = root
     for part in parts[:-1]:
         folder = folder / part
-        if _is_skipped_dir(folder):
+        if is_skipped_dir(folder):
             return None
     return ".".join(parts)
 
 
 def _is_identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
-
-
-@lru_cache(maxsize=4096)
-def _is_skipped_dir(path: Path) -> bool:
-    """Virtual environments, VCS data, build outputs and caches are never project source
-    (cached: every module name asks it for each folder above the module)."""
-    name = path.name
-    return (name in _SKIPPED_DIRS or name.endswith(".egg-info")
-            or (name.startswith(".") and name not in (".", ".."))
-            or _exists(path / "pyvenv.cfg"))
 
 
 def _absolute(path: Path) -> Path:
@@ -886,7 +871,7 @@ def _boot_files(root: Path) -> Dict[str, List[Tuple[int, Path]]]:
             kind = _boot_file_kind(entry.name)
             if _entry_is_dir(entry):
                 if (depth < _MAX_DEPTH and entry.name.lower() not in _NOT_BOOT_DIRS
-                        and not _is_skipped_dir(path)):
+                        and not is_skipped_dir(path)):
                     queue.append((path, depth + 1))
             elif kind and _is_file(path):
                 found.setdefault(kind, []).append((depth, path))
@@ -1519,7 +1504,7 @@ def _convention_paths(root: Path, base: Optional[Path], pattern: str) -> List[Pa
         except (OSError, ValueError):
             matches = []
         paths.extend(_absolute(path) for path in matches
-                     if _is_file(path) and not _is_skipped_dir(path.parent))
+                     if _is_file(path) and not is_skipped_dir(path.parent))
     return paths
 
 
@@ -1693,14 +1678,14 @@ def _is_src_layout(src: Path, target: Optional[Target]) -> bool:
     if any(child.suffix == ".py" for child in children):
         return False
     return any(_is_file(child / "__init__.py") for child in children
-               if _is_dir(child) and not _is_skipped_dir(child))
+               if _is_dir(child) and not is_skipped_dir(child))
 
 
 def _target_folders(root: Path, boot: _Boot, module: str) -> List[Path]:
     """Folders from which `module` is a file: the import roots, the root, `src/`, and the
     root's folders (and their `src/`), in that order."""
     children = [Path(entry.path) for entry in _entries(root) if _entry_is_dir(entry)
-                and not _is_skipped_dir(Path(entry.path))]
+                and not is_skipped_dir(Path(entry.path))]
     candidates = [*boot.import_roots, root, root / "src",
                   *[folder for child in children for folder in (child, child / "src")]]
     relative = Path(*module.split("."))
@@ -1716,5 +1701,5 @@ def _inside(folder: Path, root: Path) -> bool:
     """Inside the root and in no skipped folder."""
     if not _within(folder, root):
         return False
-    return not any(_is_skipped_dir(parent) for parent in [folder, *folder.parents]
+    return not any(is_skipped_dir(parent) for parent in [folder, *folder.parents]
                    if root in parent.parents)
