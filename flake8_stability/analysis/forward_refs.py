@@ -10,6 +10,7 @@ import builtins
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator, List, Optional, Set
 
+from .import_guards import is_type_checking
 from .models import PYDANTIC, SQLMODEL, ModelClass, parse_string_annotation, subscript_elements
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def _runtime_statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:
     for stmt in body:
         yield stmt
         if isinstance(stmt, ast.If):
-            if not _is_type_checking(stmt.test):
+            if not is_type_checking(stmt.test):
                 yield from _runtime_statements(stmt.body)
             yield from _runtime_statements(stmt.orelse)
         elif isinstance(stmt, ast.Try):
@@ -110,11 +111,6 @@ def _runtime_statements(body: List[ast.stmt]) -> Iterator[ast.stmt]:
                 yield from _runtime_statements(block)
         elif isinstance(stmt, (ast.With, ast.AsyncWith, ast.For, ast.AsyncFor, ast.While)):
             yield from _runtime_statements(stmt.body)
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
 def _bound(stmt: ast.stmt) -> Iterator[str]:

@@ -22,14 +22,14 @@ def import_guard(scopes: Scopes, node: ast.AST) -> Optional[str]:
     child = node
     for ancestor in scopes.ancestors(node):
         if isinstance(ancestor, ast.If) and child is not ancestor.test:
-            if _is_type_checking(ancestor.test) and _within(child, ancestor.body):
+            if is_type_checking(ancestor.test) and _within(child, ancestor.body):
                 return TYPE_CHECKING_GUARD
             if _mentions_version(ancestor.test):
                 return VERSION_GUARD
         if isinstance(ancestor, ast.ExceptHandler) and _is_fallback(scopes, ancestor):
             return TRY_GUARD
         if isinstance(ancestor, ast.Try) and _within(child, ancestor.body):
-            if _catches_import_error(ancestor.handlers):
+            if catches_import_error(ancestor.handlers):
                 return TRY_GUARD
         child = ancestor
     return None
@@ -37,14 +37,15 @@ def import_guard(scopes: Scopes, node: ast.AST) -> Optional[str]:
 
 def _is_fallback(scopes: Scopes, handler: ast.ExceptHandler) -> bool:
     """The handler of `try: <new import> except ImportError: <old import>`."""
-    return _catches_import_error([handler]) and isinstance(scopes.parent(handler), ast.Try)
+    return catches_import_error([handler]) and isinstance(scopes.parent(handler), ast.Try)
 
 
 def _within(node: ast.AST, body: List[ast.stmt]) -> bool:
     return any(node is stmt for stmt in body)
 
 
-def _is_type_checking(test: ast.expr) -> bool:
+def is_type_checking(test: ast.expr) -> bool:
+    """`TYPE_CHECKING` or `typing.TYPE_CHECKING`."""
     if isinstance(test, ast.Name):
         return test.id == "TYPE_CHECKING"
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
@@ -59,7 +60,8 @@ def _mentions_version(test: ast.expr) -> bool:
     return False
 
 
-def _catches_import_error(handlers: List[ast.ExceptHandler]) -> bool:
+def catches_import_error(handlers: List[ast.ExceptHandler]) -> bool:
+    """Whether one of the handlers catches ImportError (bare, or a broader class)."""
     for handler in handlers:
         if handler.type is None:
             return True

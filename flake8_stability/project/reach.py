@@ -9,15 +9,14 @@ import difflib
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Set
+from typing import Dict, FrozenSet, Iterable, Optional, Set
 
+from ..analysis.import_guards import catches_import_error
 from ..findings import Severity
 from .import_order import simulate
 from .model import ModuleInfo, ProjectModel
 from .resolve import PROJECT
 from .summary import CONDITION_GUARD, TRY_GUARD, TYPE_CHECKING_GUARD, ImportRecord
-
-_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
 def import_severity(info: ModuleInfo, record: ImportRecord,
@@ -49,20 +48,9 @@ def loaded_at_boot(model: ProjectModel) -> Optional[FrozenSet[str]]:
 def _caught(info: ModuleInfo, node: ast.stmt) -> bool:
     """Whether `node` sits in the body of a `try` whose handlers catch ImportError."""
     for statement in ast.walk(info.tree) if info.tree is not None else ():
-        if isinstance(statement, ast.Try) and _catches(statement.handlers):
+        if isinstance(statement, ast.Try) and catches_import_error(statement.handlers):
             if any(inner is node for part in statement.body for inner in ast.walk(part)):
                 return True
-    return False
-
-
-def _catches(handlers: List[ast.ExceptHandler]) -> bool:
-    for handler in handlers:
-        if handler.type is None:
-            return True
-        kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        if any(getattr(kind, "id", getattr(kind, "attr", None)) in _IMPORT_ERRORS
-               for kind in kinds):
-            return True
     return False
 
 

@@ -6,11 +6,10 @@ import ast
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
-TYPE_CHECKING_GUARD = "TYPE_CHECKING"
-TRY_GUARD = "try"  # inside `try:` whose handlers catch ImportError (or broader)
-CONDITION_GUARD = "condition"  # inside another `if` (version or platform checks, flags)
+from ..analysis.import_guards import (TRY_GUARD, TYPE_CHECKING_GUARD, catches_import_error,
+                                      is_type_checking)
 
-_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+CONDITION_GUARD = "condition"  # inside another `if` (version or platform checks, flags)
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def _top_level(body: List[ast.stmt],
     for stmt in body:
         yield stmt, guard
         if isinstance(stmt, ast.If):
-            if _is_type_checking(stmt.test):
+            if is_type_checking(stmt.test):
                 yield from _top_level(stmt.body, TYPE_CHECKING_GUARD)
                 yield from _top_level(stmt.orelse, guard or CONDITION_GUARD)
             else:
@@ -99,7 +98,7 @@ def _top_level(body: List[ast.stmt],
                 yield from _top_level(stmt.body, inner)
                 yield from _top_level(stmt.orelse, inner)
         elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            catches = _catches_import_error(stmt.handlers)  # type: ignore[attr-defined]
+            catches = catches_import_error(stmt.handlers)  # type: ignore[attr-defined]
             body = stmt.body  # type: ignore[attr-defined]
             yield from _top_level(body, guard or (TRY_GUARD if catches else None))
             for handler in stmt.handlers:  # type: ignore[attr-defined]
@@ -186,21 +185,3 @@ def _all_names(stmt: ast.stmt) -> Optional[Tuple[str, ...]]:
             isinstance(e, ast.Constant) and isinstance(e.value, str) for e in stmt.value.elts):
         return tuple(e.value for e in stmt.value.elts)  # type: ignore[attr-defined]
     return None
-
-
-def _is_type_checking(test: ast.expr) -> bool:
-    if isinstance(test, ast.Name):
-        return test.id == "TYPE_CHECKING"
-    return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-
-
-def _catches_import_error(handlers: List[ast.ExceptHandler]) -> bool:
-    for handler in handlers:
-        if handler.type is None:
-            return True
-        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        for kind in types:
-            name = kind.id if isinstance(kind, ast.Name) else getattr(kind, "attr", None)
-            if name in _IMPORT_ERRORS:
-                return True
-    return False
