@@ -10,6 +10,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Tuple, Union
 
+from .values import own_nodes
+
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
@@ -220,26 +222,15 @@ def _position(node: ast.AST) -> Tuple[int, int]:
     return getattr(node, "lineno", 0), getattr(node, "col_offset", 0)
 
 
-def _own_nodes(func: ast.AST) -> Iterator[ast.AST]:
-    """Nodes of a function's body, not those of the functions and classes it defines."""
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _NESTED):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
-
-
 def _calls_in(func: Function) -> Iterator[ast.Call]:
     """Calls that run when `func` runs (not its decorators, defaults or nested functions)."""
     for stmt in func.body:
         if not isinstance(stmt, _NESTED):
-            yield from (node for node in _own_nodes(stmt) if isinstance(node, ast.Call))
+            yield from (node for node in own_nodes(stmt) if isinstance(node, ast.Call))
 
 
 def _first_yield(func: Function) -> Optional[Tuple[int, int]]:
     """Where a generator first yields: the code after it runs at shutdown for a lifespan."""
-    yields = [_position(node) for node in _own_nodes(func)
+    yields = [_position(node) for node in own_nodes(func)
               if isinstance(node, (ast.Yield, ast.YieldFrom))]
     return min(yields) if yields else None

@@ -12,7 +12,7 @@ from typing import (TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Opt
 from ..context import argument
 from ..knowledge import names as N
 from .scopes import Binding
-from .values import agreed, returned_values
+from .values import agreed, own_nodes, returned_values
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
@@ -382,26 +382,13 @@ def _is_self_attribute(target: ast.AST) -> bool:
             and target.value.id == "self")
 
 
-def _own_nodes(func: ast.AST) -> List[ast.AST]:
-    """The nodes of a function's body, not those of nested functions or classes."""
-    found: List[ast.AST] = []
-    stack = list(ast.iter_child_nodes(func))
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        found.append(node)
-        stack.extend(ast.iter_child_nodes(node))
-    return found
-
-
 def _is_generator(func: ast.AST) -> bool:
-    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in _own_nodes(func))
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in own_nodes(func))
 
 
 def _yielded_values(func: ast.AST) -> List[ast.expr]:
     """What a generator yields; [] when it delegates (`yield from`) or yields nothing."""
-    nodes = _own_nodes(func)
+    nodes = list(own_nodes(func))
     if any(isinstance(n, ast.YieldFrom) for n in nodes):
         return []
     return [n.value for n in nodes if isinstance(n, ast.Yield) and n.value is not None]

@@ -296,19 +296,28 @@ def agreed(values: Iterable[Optional[T]]) -> Optional[T]:
     return found
 
 
-def returned_values(func: ast.AST) -> List[ast.expr]:
-    """Expressions a function returns (not those of nested functions); [] if any return is bare."""
-    found: List[ast.expr] = []
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def own_nodes(func: ast.AST) -> Iterator[ast.AST]:
+    """Nodes of a function's body, not those of the functions and classes it defines."""
     stack = list(ast.iter_child_nodes(func))
     while stack:
         node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+        if isinstance(node, _NESTED):
             continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def returned_values(func: ast.AST) -> List[ast.expr]:
+    """Expressions a function returns (not those of nested functions); [] if any return is bare."""
+    found: List[ast.expr] = []
+    for node in own_nodes(func):
         if isinstance(node, ast.Return):
             if node.value is None:
                 return []
             found.append(node.value)
-        stack.extend(ast.iter_child_nodes(node))
     return found
 
 
