@@ -7,6 +7,8 @@ import ast
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, FrozenSet, List, Optional
 
+from .models import parse_string_annotation
+
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
@@ -48,7 +50,7 @@ def allowed_types(module: "ModuleContext", annotation: ast.expr,
     if depth > _MAX_DEPTH:
         return None
     if isinstance(annotation, ast.Constant):
-        return _string_annotation(module, annotation.value, depth)
+        return _string_annotation(module, annotation, depth)
     if isinstance(annotation, ast.BinOp) and isinstance(annotation.op, ast.BitOr):
         return _union(module, [annotation.left, annotation.right], depth)
     if isinstance(annotation, ast.Subscript) and _head(annotation.value) in _WRAPPERS:
@@ -78,17 +80,12 @@ def _union(module: "ModuleContext", members: List[ast.expr],
     return found
 
 
-def _string_annotation(module: "ModuleContext", value: object,
+def _string_annotation(module: "ModuleContext", annotation: ast.Constant,
                        depth: int) -> Optional[FrozenSet[str]]:
-    if value is None:
+    if annotation.value is None:
         return frozenset()
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = ast.parse(value, mode="eval").body
-    except (SyntaxError, ValueError):  # ValueError: a NUL byte, on Python < 3.11
-        return None
-    return allowed_types(module, parsed, depth + 1)
+    parsed = parse_string_annotation(annotation)
+    return allowed_types(module, parsed, depth + 1) if parsed is not None else None
 
 
 def _alias(module: "ModuleContext", name: ast.Name, depth: int) -> Optional[FrozenSet[str]]:

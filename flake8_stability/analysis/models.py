@@ -342,7 +342,7 @@ def parse_string_annotation(expr: ast.expr) -> Optional[ast.expr]:
         return None
     try:
         return ast.parse(expr.value.strip(), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a NUL byte, on Python < 3.11
         return None
 
 

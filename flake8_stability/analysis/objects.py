@@ -11,6 +11,7 @@ from typing import (TYPE_CHECKING, Callable, Dict, Iterable, Iterator, List, Opt
 
 from ..context import argument
 from ..knowledge import names as N
+from .models import parse_string_annotation
 from .scopes import Binding
 from .values import agreed, own_nodes, returned_values
 
@@ -409,10 +410,10 @@ def _yield_type(annotation: ast.expr) -> ast.expr:
 def _unwrap_annotation(annotation: ast.expr) -> ast.expr:
     """`Annotated[X, ...]`, `Optional[X]`, `X | None` and `"X"` -> X."""
     if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
-        try:
-            annotation = ast.parse(annotation.value, mode="eval").body
-        except (SyntaxError, ValueError):  # a NUL byte: ValueError on Python 3.9, 3.10
+        parsed = parse_string_annotation(annotation)
+        if parsed is None:
             return annotation
+        annotation = parsed
     if isinstance(annotation, ast.Subscript) and _head(annotation) in ("Annotated", "Optional"):
         inner = annotation.slice
         if isinstance(inner, ast.Tuple) and inner.elts:
