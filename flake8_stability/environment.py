@@ -11,8 +11,9 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, Optional
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -29,6 +30,9 @@ class Environment:
     stdlib: FrozenSet[str] = frozenset()  # standard-library module names
     top_level: FrozenSet[str] = frozenset()  # top-level names importable from installed paths
     builtin: FrozenSet[str] = frozenset()  # compiled into the interpreter: found before sys.path
+    requires: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # dist -> Requires-Dist
+    provides: Dict[str, Tuple[str, ...]] = field(default_factory=dict)  # dist -> top-level modules
+    markers: Dict[str, str] = field(default_factory=dict)  # PEP 508 marker values
     error: Optional[str] = None
 
     def version(self, distribution: str) -> Optional[Version]:
@@ -45,6 +49,20 @@ class Environment:
         if self.error or not (self.stdlib or self.top_level):
             return None
         return top in self.stdlib or top in self.top_level
+
+    def providers(self, top: str) -> Tuple[str, ...]:
+        """The installed distributions (canonical names) that install top-level module `top`."""
+        return tuple(sorted(dist for dist, tops in self.provides.items() if top in tops))
+
+    def requirements_of(self, distribution: str) -> List[Requirement]:
+        """An installed distribution's own Requires-Dist (unparsable entries skipped)."""
+        found = []
+        for text in self.requires.get(canonicalize_name(distribution), ()):
+            try:
+                found.append(Requirement(text))
+            except InvalidRequirement:
+                continue
+        return found
 
     def has(self, distribution: str) -> bool:
         return canonicalize_name(distribution) in self.distributions
@@ -115,8 +133,14 @@ def _prefix_of(interpreter: str) -> str:
 
 
 def _parse(data: Dict[str, Any]) -> Environment:
+    def by_dist(key: str) -> Dict[str, Tuple[str, ...]]:
+        return {canonicalize_name(name): tuple(values)
+                for name, values in data.get(key, {}).items()}
+
     dists = {canonicalize_name(name): version for name, version in data["distributions"].items()}
     return Environment(python=data["python"], executable=data["executable"], distributions=dists,
                        stdlib=frozenset(data.get("stdlib", ())),
                        top_level=frozenset(data.get("top_level", ())),
-                       builtin=frozenset(data.get("builtin", ())))
+                       builtin=frozenset(data.get("builtin", ())),
+                       requires=by_dist("requires"), provides=by_dist("provides"),
+                       markers=dict(data.get("markers", {})))

@@ -1,7 +1,9 @@
-"""Print the interpreter's version, installed distributions, standard-library module names
+"""Print the interpreter's version, installed distributions (with their own requirements and
+the top-level modules each provides), environment-marker values, standard-library module names
 and importable top-level names as JSON. Stdlib only; nothing is imported from the project."""
 import json
 import os
+import platform
 import sys
 
 try:
@@ -49,14 +51,52 @@ def _top_level():
     return names
 
 
+def _provides(dist):
+    """Top-level import names a distribution installs: top_level.txt, else its RECORD."""
+    text = dist.read_text("top_level.txt")
+    if text:
+        return sorted({line.strip() for line in text.splitlines() if line.strip()})
+    names = set()
+    for path in dist.files or ():
+        parts = path.parts
+        if not parts or parts[0] in ("..", "__pycache__") or parts[0].endswith(
+                (".dist-info", ".egg-info", ".data")):
+            continue
+        stem = parts[0].split(".", 1)[0]
+        if stem.isidentifier() and (len(parts) > 1 or parts[0].endswith(_SUFFIXES)):
+            names.add(stem)
+    return sorted(names)
+
+
+def _markers():
+    """The PEP 508 environment-marker values of this interpreter."""
+    info = sys.implementation.version
+    implementation_version = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        implementation_version += info.releaselevel[0] + str(info.serial)
+    return {"implementation_name": sys.implementation.name,
+            "implementation_version": implementation_version, "os_name": os.name,
+            "platform_machine": platform.machine(), "platform_release": platform.release(),
+            "platform_system": platform.system(), "platform_version": platform.version(),
+            "python_full_version": platform.python_version(),
+            "platform_python_implementation": platform.python_implementation(),
+            "python_version": ".".join(platform.python_version_tuple()[:2]),
+            "sys_platform": sys.platform}
+
+
 def collect():
-    dists = {}
+    dists, requires, provides = {}, {}, {}
     for dist in metadata.distributions():
         name = dist.metadata["Name"]
-        if name and name.lower() not in dists:
-            dists[name.lower()] = dist.version
+        if not name or name.lower() in dists:
+            continue  # a shadowed copy further down sys.path is not the one imported
+        key = name.lower()
+        dists[key] = dist.version
+        requires[key] = list(dist.requires or ())
+        provides[key] = _provides(dist)
     return {"python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
-            "distributions": dists, "stdlib": sorted(_stdlib()), "top_level": sorted(_top_level()),
+            "distributions": dists, "requires": requires, "provides": provides,
+            "markers": _markers(), "stdlib": sorted(_stdlib()), "top_level": sorted(_top_level()),
             "builtin": sorted(sys.builtin_module_names)}
 
 

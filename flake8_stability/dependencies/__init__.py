@@ -1,0 +1,1 @@
+"""Declared and installed dependencies of the project, and the shipped stack knowledge."""

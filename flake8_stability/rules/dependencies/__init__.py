@@ -1,0 +1,1 @@
+"""SBA2xx: dependency rules, one module per theme."""
