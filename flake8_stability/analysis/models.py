@@ -3,14 +3,16 @@ declarative classes, each with its fields, own and inherited from the module's o
 
 A class is only called a model when its chain of bases reaches a known root (`sqlmodel.SQLModel`,
 `pydantic.BaseModel`, `DeclarativeBase`, a `declarative_base()` result) through classes of this
-file; `complete` tells whether every base on the way was understood, so that rules judging what
-a class lacks (a primary key, `__allow_unmapped__`) can stay silent when a base is unknown."""
+file or classes imported from the project's other modules (`from app.db.base import Base`);
+`complete` tells whether every base on the way was understood and visible here, so that rules
+judging what a class lacks (a primary key, `__allow_unmapped__`) can stay silent when a base is
+unknown or defines attributes in another file."""
 from __future__ import annotations
 
 import ast
 import builtins
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, List, Optional, Set, Tuple
 
 from ..knowledge import names as N
 
@@ -31,6 +33,7 @@ _NEUTRAL_BASES = frozenset({"builtins.object", "sqlalchemy.ext.asyncio.AsyncAttr
 _MAPPED_DECORATORS = ("mapped", "mapped_as_dataclass")
 _TYPING = ("typing.", "typing_extensions.")
 _MAX_DEPTH = 20
+_building: Set[int] = set()  # ids of the modules whose index is being built (import cycles)
 
 
 @dataclass(frozen=True)
@@ -75,11 +78,15 @@ class ModelIndex:
         self._chains: Dict[ast.ClassDef, Optional[_Chain]] = {}
         self.models: List[ModelClass] = []
         self._by_node: Dict[ast.ClassDef, ModelClass] = {}
-        for node in module.scopes.classes:
-            model = self._model(node)
-            if model is not None:
-                self.models.append(model)
-                self._by_node[node] = model
+        _building.add(id(module))
+        try:
+            for node in module.scopes.classes:
+                model = self._model(node)
+                if model is not None:
+                    self.models.append(model)
+                    self._by_node[node] = model
+        finally:
+            _building.discard(id(module))
         self.future_annotations = _has_future_annotations(module.tree)
 
     # -- queries -------------------------------------------------------------------------------
@@ -247,7 +254,47 @@ class ModelIndex:
         made = self._declarative_base_value(base, node)
         if made is not None:
             return _Chain(frozenset({DECLARATIVE}), declarative_base=made)
-        return _Chain(frozenset(), complete=False)
+        imported = self._imported_chain(name, depth) if name else None
+        return imported or _Chain(frozenset(), complete=False)
+
+    def _imported_chain(self, dotted: str, depth: int) -> Optional[_Chain]:
+        """What a class of another project module (`app.db.base.Base`) makes its subclasses.
+        Its kinds and declarative Base carry over; it only counts as complete when nothing on
+        its side defines attributes, as its fields are not visible from this file."""
+        module_name, _, class_name = dotted.rpartition(".")
+        project = self.module.project
+        if not module_name or self.module.module_name is None or depth > _MAX_DEPTH:
+            return None
+        info = project.model.project_module(module_name)
+        if info is None or info.tree is None:
+            return None
+        other = project.model.context(info)
+        if other is self.module or id(other) in _building:
+            return None
+        return other.models.exported_chain(class_name, depth + 1)
+
+    def exported_chain(self, name: str, depth: int) -> Optional[_Chain]:
+        """The chain a subclass in another module gets from this module's top-level `name`."""
+        bindings = self.module.scopes.bindings[self.module.tree].get(name, [])
+        if len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        if binding.kind == "class":
+            node: ast.ClassDef = binding.node  # type: ignore[assignment]
+            chain = self._chain(node, depth)
+            if chain is None:
+                return None
+            hidden = any(self.own_fields(cls) for cls in (node, *chain.ancestors))
+            return _Chain(chain.kinds, chain.complete and not hidden, (),
+                          declarative_base=chain.declarative_base)
+        if binding.kind == "import":
+            dotted = self.module.imports.bound(binding.node, name)
+            return self._imported_chain(dotted, depth) if dotted else None
+        if binding.kind == "assign" and isinstance(binding.value, ast.Call):
+            made = self._declarative_base_value(ast.Name(id=name, ctx=ast.Load()),
+                                                self.module.tree)
+            return _Chain(frozenset({DECLARATIVE}), declarative_base=made) if made else None
+        return None
 
     def _plain_class(self, node: ast.ClassDef) -> bool:
         """A mixin of this file whose own bases are all `object`: nothing hidden in it."""

@@ -227,3 +227,62 @@ def test_rebuilt_unused_or_literal_schemas_stay_silent(lint: Callable[..., Flake
                            "router = APIRouter()\n@router.post('/c')\n"
                            "def choose(choice: Choice) -> Choice:\n    return choice\n")
     assert found(lint(files), "SBA606") == []
+
+
+# -- model classes whose base lives in another module ----------------------------------------------
+DB_BASE = ("from sqlalchemy import MetaData\nfrom sqlalchemy.orm import DeclarativeBase\n\n"
+           "class Base(DeclarativeBase):\n    pass\n")
+SA_TEAM = ("from typing import List, TYPE_CHECKING\n"
+           "from sqlalchemy.orm import Mapped, mapped_column, relationship\n"
+           "from app.db import Base\n"
+           "if TYPE_CHECKING:\n    from app.models.hero import Hero\n\n"
+           "class Team(Base):\n    __tablename__ = 'team'\n"
+           "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+           "    heroes: Mapped[List['Hero']] = relationship(back_populates='team')\n")
+SA_HERO = ("from sqlalchemy import ForeignKey\n"
+           "from sqlalchemy.orm import Mapped, mapped_column, relationship\n"
+           "from app.db.base import Base\n"
+           "from app.models.team import Team\n\n"
+           "class Hero(Base):\n    __tablename__ = 'hero'\n"
+           "    id: Mapped[int] = mapped_column(primary_key=True)\n"
+           "    team_id: Mapped[int] = mapped_column(ForeignKey('team.id'))\n"
+           "    team: Mapped['Team'] = relationship(back_populates='heroes')\n")
+
+
+def declarative(hero: str = SA_HERO, team: str = SA_TEAM, base: str = DB_BASE) -> Dict[str, str]:
+    """Base in app/db/base.py, re-exported by app/db/__init__.py, models in their own files."""
+    return {"app/__init__.py": "", "app/main.py": APP, "app/db/__init__.py":
+            "from app.db.base import Base\n\n__all__ = ['Base']\n", "app/db/base.py": base,
+            "app/models/__init__.py": "from app.models import hero, team  # noqa: F401\n",
+            "app/models/hero.py": hero, "app/models/team.py": team}
+
+
+def test_healthy_models_on_a_base_from_another_module(lint: Callable[..., Flake8Run]) -> None:
+    base = DB_BASE.replace("    pass\n", "    metadata = MetaData(naming_convention={"
+                           "'pk': 'pk_%(table_name)s'})\n")
+    for files in (declarative(), declarative(base=base)):
+        assert [r.code for r in lint(files, "--select", "SBA").results] == []
+
+
+def test_base_from_another_module_is_followed_through_re_exports(
+        lint: Callable[..., Flake8Run]) -> None:
+    hero = SA_HERO.replace("back_populates='heroes'", "back_populates='members'") + (
+        "    sidekick: Mapped['Sidekick'] = relationship()\n")
+    team = SA_TEAM.replace("if TYPE_CHECKING:\n", "if True:\n")  # a fatal mutual import
+    run = lint(declarative(hero=hero, team=team), "--select", "SBA604,SBA607")
+    assert sorted((r.path, r.line, r.code) for r in run.results) == [
+        ("./app/models/hero.py", 4, "SBA607"), ("./app/models/hero.py", 10, "SBA604"),
+        ("./app/models/hero.py", 11, "SBA604"), ("./app/models/team.py", 5, "SBA607")]
+
+
+def test_imported_base_with_own_columns_hides_fields_so_judging_rules_stay_silent(
+        lint: Callable[..., Flake8Run]) -> None:
+    base = DB_BASE + ("class IdMixin(Base):\n    __abstract__ = True\n"
+                      "    id: Mapped[int] = mapped_column(primary_key=True)\n")
+    base = base.replace("DeclarativeBase\n", "DeclarativeBase, Mapped, mapped_column\n")
+    tag = ("from sqlalchemy.orm import Mapped, mapped_column\nfrom app.db.base import IdMixin\n\n"
+           "class Tag(IdMixin):\n    __tablename__ = 'tag'\n"
+           "    name: Mapped[str] = mapped_column()\n")
+    files = declarative(base=base)
+    files["app/models/tag.py"] = tag
+    assert [r.code for r in lint(files, "--select", "SBA").results] == []
