@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Mapping, Optional
 
 import pytest
 
@@ -37,7 +37,8 @@ _DRIVER = textwrap.dedent('''
 ''')
 
 
-def _failure(files: Dict[str, str], run: str, folder: Path) -> str:
+def _failure(files: Dict[str, str], run: str, folder: Path,
+             extra_env: Optional[Mapping[str, str]] = None) -> str:
     """`module.Type: message` of what the example raised (the whole message, newlines kept):
     a snippet is imported, then `run` runs in its namespace; a project only runs `run`."""
     for path, text in files.items():
@@ -45,6 +46,7 @@ def _failure(files: Dict[str, str], run: str, folder: Path) -> str:
         (folder / path).write_text(text)
     mode = "snippet" if list(files) == [SNIPPET] else "project"
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
+    env.update(extra_env or {})
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, run, mode], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=120)
     marked = [line for line in done.stdout.splitlines() if line.startswith("FAILURE ")]
@@ -56,7 +58,7 @@ def _failure(files: Dict[str, str], run: str, folder: Path) -> str:
 def test_invalid_example_fails_as_documented(code: str, index: int, tmp_path: Path) -> None:
     rule = next(r for r in all_rules() if r.code == code)
     example = rule.invalid[index]
-    failure = _failure(example.files, example.run or "pass", tmp_path)
+    failure = _failure(example.files, example.run or "pass", tmp_path, example.env)
     expected = example.raises.replace("builtins.", "")
     assert failure.replace("builtins.", "").startswith(expected), failure
 

@@ -24,8 +24,13 @@ Source = Union[str, Mapping[str, str]]  # one module, or a project: {"app/main.p
 
 @dataclass(frozen=True)
 class _Example:
+    """`env`: environment variables the example's app reads at import (the proofs set them);
+    `needs`: distributions beyond the test stack it needs to run (unproven without them)."""
+
     source: Source
     note: str = ""
+    env: Optional[Mapping[str, str]] = None
+    needs: Tuple[str, ...] = ()
 
     @property
     def files(self) -> Dict[str, str]:
@@ -45,7 +50,8 @@ class _Example:
 
 @dataclass(frozen=True)
 class Valid(_Example):
-    """Healthy code the rule must stay silent on."""
+    """Healthy code the rule must stay silent on; the test suite also boots it (imports the
+    ASGI target, or every module of a project without one) to prove it is healthy."""
 
 
 @dataclass(frozen=True)

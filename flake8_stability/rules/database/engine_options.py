@@ -228,7 +228,8 @@ class ConnectArgInvalidForDriver(DatabaseRule):
             DATABASE_URL = os.environ["DATABASE_URL"]
             connect_args = {"check_same_thread": False} if DATABASE_URL.startswith("sqlite") else {}
             engine = create_engine(DATABASE_URL, connect_args=connect_args)
-        ''', note="the tutorial option, only for SQLite"),
+        ''', note="the tutorial option, only for SQLite",
+              env={"DATABASE_URL": "sqlite:///./app.db"}),
         Valid('''
             from sqlmodel import create_engine
 

@@ -124,7 +124,8 @@ class AsyncEngineWithSyncDriver(DatabaseRule):
             from sqlalchemy.ext import asyncio as sa_async
 
             engine = sa_async.create_async_engine(os.environ["DATABASE_URL"])
-        ''', note="a URL only known at run time is not judged"),
+        ''', note="a URL only known at run time is not judged",
+              env={"DATABASE_URL": "postgresql+asyncpg://app:secret@db/app"}),
         Valid('''
             from sqlalchemy.ext.asyncio import create_async_engine
 

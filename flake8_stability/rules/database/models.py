@@ -165,7 +165,8 @@ class NoMatchingSqlalchemyType(DatabaseRule):
                 email: EmailStr = Field(unique=True, index=True)
                 balance: Decimal = Field(default=0, max_digits=12, decimal_places=2)
                 created_at: datetime = Field(default_factory=datetime.utcnow)
-        ''', note="sqlmodel >= 0.0.19 maps EmailStr to a string column"),
+        ''', note="sqlmodel >= 0.0.19 maps EmailStr to a string column",
+              needs=("email-validator",)),
     )
     invalid = (
         Invalid('''
@@ -394,12 +395,26 @@ class TableWithoutPrimaryKey(DatabaseRule):
                 key: str = Field(sa_column=Column(String(64), primary_key=True))
                 owner: str
         ''', note="a composite key, and a key declared on the Column"),
-        Valid('''
-            from app.db.base import TimestampedModel
+        Valid({
+            "app/__init__.py": "",
+            "app/db/__init__.py": "",
+            "app/db/base.py": '''
+                import uuid
+                from datetime import datetime
 
-            class Invoice(TimestampedModel, table=True):
-                number: str
-        ''', note="a base class from another module may declare the key"),
+                from sqlmodel import Field, SQLModel
+
+                class TimestampedModel(SQLModel):
+                    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+                    created_at: datetime = Field(default_factory=datetime.now)
+            ''',
+            "app/models.py": '''
+                from app.db.base import TimestampedModel
+
+                class Invoice(TimestampedModel, table=True):
+                    number: str
+            ''',
+        }, note="a base class from another module may declare the key"),
     )
     invalid = (
         Invalid('''

@@ -167,6 +167,26 @@ class ModuleImportedUnderTwoNames(ProjectRule):
     )
     invalid = (
         Invalid({
+            "main.py": '''
+                from typing import Optional
+
+                import uvicorn
+                from fastapi import FastAPI
+                from sqlmodel import Field, SQLModel
+
+                class Hero(SQLModel, table=True):
+                    id: Optional[int] = Field(default=None, primary_key=True)
+
+                app = FastAPI()
+
+                if __name__ == "__main__":
+                    uvicorn.run("main:app", port=8765)  # expect: SBA605
+            ''',
+        }, raises="sqlalchemy.exc.InvalidRequestError: Table 'hero' is already defined for this "
+                  "MetaData instance.", run="import runpy\nrunpy.run_path('main.py', "
+                                            "run_name='__main__')",
+           note="`python main.py`: uvicorn imports main.py again as `main`"),
+        Invalid({
             "Dockerfile": '''
                 FROM python:3.12-slim
                 WORKDIR /app
