@@ -191,9 +191,17 @@ class ModuleContext:
 
     @cached_property
     def lifecycle(self) -> "Lifecycle":
+        """When this module's code runs, counting calls from the project's other modules that
+        run at boot (for a file of the project)."""
         from .analysis.lifecycle import Lifecycle
 
-        return Lifecycle(self)
+        if self.module_name is None:
+            return Lifecycle(self)
+        from .project.startup import boot_seeds
+
+        model = self.project.model
+        info = model.module_at(Path(self.path))
+        return Lifecycle(self, boot_seeds(model).get(info.path, ()) if info else ())
 
     def qualname(self, expr: ast.AST) -> Optional[str]:
         """The canonical dotted name `expr` stands for where it is used, through the import

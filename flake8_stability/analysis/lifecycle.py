@@ -1,14 +1,17 @@
 """When a piece of code runs: while its module is imported, while the app starts (a lifespan
 function up to its `yield`, a startup handler), or when the module runs as a script. Calls to
-the module's own functions are followed, so a helper called from a lifespan runs at startup.
-Code inside a `try` with handlers (or `contextlib.suppress`) is not followed: its failure is
-caught and does not stop the app."""
+the module's own functions are followed, so a helper called from a lifespan runs at startup;
+calls into other modules are listed (`external_calls`) so that the project can seed those
+modules' functions with how they are reached (`project/startup.py`). Code inside a `try` with
+handlers (or `contextlib.suppress`) is not followed: its failure is caught and does not stop
+the app."""
 from __future__ import annotations
 
 import ast
 from collections import deque
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Tuple, Union
+from dataclasses import dataclass, replace
+from typing import (TYPE_CHECKING, Deque, Dict, Iterator, List, Optional, Sequence, Tuple,
+                    Union)
 
 from .values import own_nodes
 
@@ -62,12 +65,15 @@ class _Visit:
 
 
 class Lifecycle:
-    """Phases of one module's functions, computed once on first use."""
+    """Phases of one module's functions, computed once on first use. `seeds` name top-level
+    functions that other modules call at import or startup, with how they are reached."""
 
-    def __init__(self, module: "ModuleContext") -> None:
+    def __init__(self, module: "ModuleContext", seeds: Sequence[Tuple[str, Reach]] = ()) -> None:
         self.module = module
         self._reached: Dict[ast.AST, _Visit] = {}
-        self._walk()
+        # (dotted name of a function elsewhere, how the call to it is reached)
+        self.external_calls: List[Tuple[str, Reach]] = []
+        self._walk(seeds)
 
     # -- queries ---------------------------------------------------------------------------
     def reach(self, node: ast.AST) -> Optional[Reach]:
@@ -104,28 +110,37 @@ class Lifecycle:
         return [call for call in self.module.calls if self.module.call_name(call) in _APP_CLASSES]
 
     # -- construction ----------------------------------------------------------------------
-    def _walk(self) -> None:
+    def _walk(self, seeds: Sequence[Tuple[str, Reach]]) -> None:
         queue: Deque[Tuple[Function, _Visit]] = deque()
         for call in self.module.calls:
             if self.module.scopes.enclosing_function(call) is None and not self.caught(call):
                 phase = IMPORT if self.module.scopes.runs_at_import(call) else SCRIPT
-                for target in self._targets(call):
-                    hop = ((target.name, call.lineno),)
-                    self._visit(queue, target, Reach(phase, call, "", hop))
+                self._follow(queue, call, Reach(phase, call))
         for func, entry in self._startup_entries():
             self._visit(queue, func, Reach(STARTUP, func, entry))
+        for name, reach in seeds:
+            func = self._function(ast.Name(id=name, ctx=ast.Load()))
+            if func is not None:
+                self._visit(queue, func, replace(reach, start=func))
         while queue:
             func, visit = queue.popleft()
             for call in _calls_in(func):
                 if visit.cutoff is not None and _position(call) >= visit.cutoff:
                     continue
-                if self.caught(call):
-                    continue
-                for target in self._targets(call):
-                    reach = visit.reach
-                    hop = ((target.name, call.lineno),)
-                    self._visit(queue, target, Reach(reach.phase, reach.start, reach.entry,
-                                                     reach.calls + hop))
+                if not self.caught(call):
+                    self._follow(queue, call, visit.reach)
+
+    def _follow(self, queue: Deque[Tuple[Function, _Visit]], call: ast.Call,
+                reach: Reach) -> None:
+        """Reach what `call` runs: this module's functions, and (listed) other modules'."""
+        for target in self._call_targets(call):
+            if isinstance(target, str):
+                hop = ((target.rsplit(".", 1)[-1], call.lineno),)
+                if reach.phase != SCRIPT:
+                    self.external_calls.append((target, replace(reach, calls=reach.calls + hop)))
+            else:
+                hop = ((target.name, call.lineno),)
+                self._visit(queue, target, replace(reach, calls=reach.calls + hop))
 
     def _visit(self, queue: Deque[Tuple[Function, _Visit]], func: Function, reach: Reach) -> None:
         """Record `reach` unless the function is already reached in an earlier phase."""
@@ -136,8 +151,9 @@ class Lifecycle:
         self._reached[func] = visit
         queue.append((func, visit))
 
-    def _targets(self, call: ast.Call) -> Iterator[Function]:
-        """The module's own functions that `call` runs: `f()`, and `conn.run_sync(f)`."""
+    def _call_targets(self, call: ast.Call) -> Iterator[Union[Function, str]]:
+        """What `call` runs, `f()` and `conn.run_sync(f)`: the module's own functions, and the
+        dotted names of imported ones."""
         names: List[ast.expr] = [call.func]
         if isinstance(call.func, ast.Attribute) and call.func.attr == "run_sync" and call.args:
             names.append(call.args[0])
@@ -145,6 +161,10 @@ class Lifecycle:
             func = self._function(name)
             if func is not None:
                 yield func
+                continue
+            dotted = self.module.qualname(name)
+            if dotted is not None:
+                yield dotted
 
     def _function(self, expr: ast.AST) -> Optional[Function]:
         if not isinstance(expr, ast.Name):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Dict, Optional
@@ -241,3 +243,62 @@ def test_app_calls() -> None:
     module = _module("from fastapi import FastAPI as F\nimport starlette.applications as sa\n"
                      "app = F()\nother = sa.Starlette()\n")
     assert [c.lineno for c in module.lifecycle.app_calls] == [3, 4]
+
+
+# -- across files: the project seeds functions other boot-time modules call ----------------------
+_SESSION = ("from sqlalchemy.ext.asyncio import create_async_engine\n"
+            "from sqlmodel import SQLModel\n\n"
+            "engine = create_async_engine('sqlite+aiosqlite:///./app.db')\n\n"
+            "def create_tables():\n    SQLModel.metadata.create_all(engine)\n\n"
+            "async def init_db():\n    create_tables()\n")
+_LIFESPAN_MAIN = ("from contextlib import asynccontextmanager\n\nfrom fastapi import FastAPI\n\n"
+                  "from app.db import init_db\n\n"
+                  "@asynccontextmanager\nasync def lifespan(app: FastAPI):\n"
+                  "    await init_db()\n    yield\n\napp = FastAPI(lifespan=lifespan)\n")
+_HERO = ("from typing import Optional\nfrom sqlmodel import Field, SQLModel\n\n"
+         "class Hero(SQLModel, table=True):\n"
+         "    id: Optional[int] = Field(default=None, primary_key=True)\n")
+
+
+def _db_project(main: str = _LIFESPAN_MAIN, **more: str) -> Dict[str, str]:
+    files = {"app/__init__.py": "", "app/main.py": main, "app/db/session.py": _SESSION,
+             "app/db/__init__.py": "from app.db.session import engine, init_db\n"}
+    files.update({path.replace("__", "/") + ".py": text for path, text in more.items()})
+    return files
+
+
+def _ddl(lint, files: Dict[str, str]) -> list:
+    run = lint(files, "--select", "SBA308,SBA317")
+    return sorted((r.path, r.line, r.code, r.text.rsplit("[", 1)[-1].rstrip("]"))
+                  for r in run.results)
+
+
+def test_a_function_another_modules_lifespan_calls_runs_at_startup(
+        lint, tmp_path: Path) -> None:
+    found = _ddl(lint, _db_project())
+    assert found == [("./app/db/session.py", 7, "SBA308", "blocking"),
+                     ("./app/db/session.py", 7, "SBA317", "runtime")]
+    startup = ("import asyncio\nfrom app.main import app\nasync def boot():\n"
+               "    async with app.router.lifespan_context(app):\n        pass\n"
+               "asyncio.run(boot())\n")
+    done = subprocess.run([sys.executable, "-c", startup], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert "AttributeError: 'AsyncEngine' object has no attribute '_run_ddl_visitor'" in done.stderr
+
+
+def test_models_loaded_at_boot_are_registered_before_startup(lint) -> None:
+    models_first = "import app.models  # noqa: F401\nfrom app.db import"
+    main = _LIFESPAN_MAIN.replace("from app.db import", models_first)
+    found = _ddl(lint, _db_project(main, app__models=_HERO))
+    assert found == [("./app/db/session.py", 7, "SBA308", "blocking")]
+
+
+def test_calls_from_scripts_or_without_a_target_do_not_make_it_boot_time(lint) -> None:
+    script = "import asyncio\n\nfrom app.db import init_db\n\nasyncio.run(init_db())\n"
+    no_lifespan = "from fastapi import FastAPI\n\napp = FastAPI()\n"
+    found = _ddl(lint, _db_project(no_lifespan, scripts__init_db=script, app__models=_HERO))
+    assert found == [("./app/db/session.py", 7, "SBA308", "runtime")]
+    files = _db_project()
+    files["app/main.py"] = files["app/main.py"].replace("app = FastAPI", "application = FastAPI")
+    files["pyproject.toml"] = "[project]\nname = 'x'\n[tool.flake8-stability]\ntarget = 'x:y'\n"
+    assert [f[3] for f in _ddl(lint, files) if f[2] == "SBA308"] == ["runtime"]

@@ -11,6 +11,8 @@ from ...analysis.project_imports import project_imports
 from ...context import ModuleContext, argument
 from ...findings import Category, Finding, Fix, Severity
 from ...knowledge import names as N
+from ...project.reach import loaded_at_boot
+from ...project.tables import table_modules
 from ..base import Invalid, Valid
 from . import DatabaseRule
 
@@ -380,7 +382,10 @@ class ModelsNotImportedBeforeCreateAll(DatabaseRule):
             before = _line(reach.start) if reach.phase == IMPORT else None
             if _any_import(module, imports, before) or _defines_models(module, before):
                 continue
-            certain = self._certain(module, reach, local_base)
+            loaded_tables = _tables_loaded_at_boot(module) if reach.phase == STARTUP else None
+            if loaded_tables:
+                continue  # at startup every module the target loads has run
+            certain = loaded_tables is False or self._certain(module, reach, local_base)
             yield self._finding(module, call, owner, reach, certain)
 
     def _create_all_calls(self, module: ModuleContext) -> Iterator[Tuple[ast.Call, str, bool]]:
@@ -427,6 +432,18 @@ class ModelsNotImportedBeforeCreateAll(DatabaseRule):
             "model module), or create the schema with Alembic migrations.",
             severity=Severity.RUNTIME if certain else Severity.WARNING,
         )
+
+
+def _tables_loaded_at_boot(module: ModuleContext) -> Optional[bool]:
+    """Whether a module the ASGI target loads at boot defines a table model (None: unknown,
+    the file is not part of a project with a target)."""
+    if module.module_name is None:
+        return None
+    model = module.project.model
+    loaded = loaded_at_boot(model)
+    if loaded is None:
+        return None
+    return any(name in loaded for name in table_modules(model))
 
 
 def _line(node: ast.AST) -> int:
