@@ -52,6 +52,15 @@ class ProjectContext:
         return discover_layout(self.root, self.config)
 
     @cached_property
+    def env_files(self) -> Tuple[Path, ...]:
+        """`.env*` files at the root and in the boot working directory, and those the boot
+        command names."""
+        from .project.env_files import env_file_candidates
+
+        layout = self.layout
+        return env_file_candidates((self.root, layout.working_dir), layout.env_files)
+
+    @cached_property
     def model(self) -> "ProjectModel":
         """Every module of the project, read once per process (built on first use)."""
         from .project.model import ProjectModel

@@ -1,18 +1,24 @@
 """Follow a string expression to the text it holds: literals, module constants, f-string
-prefixes, `os.getenv` defaults and settings-class defaults. Unknown stays unknown."""
+prefixes, `os.getenv` defaults and settings-class defaults, also when the name is imported from
+another module of the project (`from app.core.config import settings`). Unknown stays
+unknown."""
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from ..knowledge import names as N
+from ..project.env_files import setting_file
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
 
 _MAX_DEPTH = 12
+_LINE = re.compile(r"\(line (\d+)\)")
 _VALIDATOR_DECORATORS = frozenset({"field_validator", "validator"})
 _CLASS_VALIDATORS = frozenset({"model_validator", "root_validator"})
 T = TypeVar("T")
@@ -96,7 +102,7 @@ class ValueResolver:
         if name == N.GETENV and len(call.args) >= 2:
             default = self.string(call.args[1], depth + 1)
             env = _literal(call.args[0]) or "?"
-            if default is None:
+            if default is None or self._set_in_env_file(str(env)):
                 return None
             return default.with_origin(
                 f"the default of os.getenv({env!r}), used when {env} is not set")
@@ -142,6 +148,10 @@ class ValueResolver:
         return None
 
     def _name(self, expr: ast.Name, depth: int) -> Optional[StrValue]:
+        imported = self._imported(expr)
+        if imported is not None:
+            other, name = imported
+            return self._across(other, ast.Name(id=name, ctx=ast.Load()), depth)
         bindings = self.module.scopes.lookup(expr.id, expr)
         if not bindings or any(b.kind != "assign" or b.value is None for b in bindings):
             return None
@@ -149,9 +159,52 @@ class ValueResolver:
 
     def _attribute(self, expr: ast.Attribute, depth: int) -> Optional[StrValue]:
         cls = self.instance_class(expr.value, depth + 1)
-        if cls is None:
+        if cls is not None:
+            return self.class_attribute(cls, expr.attr, depth + 1)
+        holder = expr.value.func if isinstance(expr.value, ast.Call) else expr.value
+        imported = self._imported(holder)
+        if imported is None or (isinstance(expr.value, ast.Call)
+                                and (expr.value.args or expr.value.keywords)):
             return None
-        return self.class_attribute(cls, expr.attr, depth + 1)
+        other, name = imported
+        there: ast.expr = ast.Name(id=name, ctx=ast.Load())
+        if isinstance(expr.value, ast.Call):
+            there = ast.Call(func=there, args=[], keywords=[])  # `get_settings().URL`
+        return self._across(other, ast.Attribute(value=there, attr=expr.attr, ctx=ast.Load()),
+                            depth)
+
+    # -- across modules ------------------------------------------------------------------------
+    def _imported(self, expr: ast.expr) -> Optional[Tuple["ModuleContext", str]]:
+        """The project module and its top-level name that an imported name (`settings`, or
+        `config.settings` after `from app.core import config`) stands for."""
+        if self.module.module_name is None or not isinstance(expr, (ast.Name, ast.Attribute)):
+            return None
+        dotted = self.module.qualname(expr)
+        module, _, attr = (dotted or "").rpartition(".")
+        model = self.module.project.model
+        info = model.project_module(module) if module else None
+        if info is None or info.tree is None:
+            return None
+        other = model.context(info)
+        return (other, attr) if other is not self.module else None
+
+    def _across(self, other: "ModuleContext", expr: ast.expr, depth: int) -> Optional[StrValue]:
+        """`expr` evaluated at the top level of `other`; line numbers in the value's origin
+        are given with that file's path."""
+        found = other.values.string(expr, depth + 1)
+        if found is None or not found.origin:
+            return found
+        where = self._relative(other.path)
+        origin = _LINE.sub(lambda m: f"({where}:{m.group(1)})", found.origin)
+        return replace(found, origin=origin if origin != found.origin else
+                       f"{found.origin} in {where}")
+
+    def _relative(self, path: str) -> str:
+        root = self.module.project.root
+        try:
+            return Path(path).resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return path
 
     # -- classes and settings ----------------------------------------------------------------
     def instance_class(self, expr: ast.AST, depth: int = 0) -> Optional[ast.ClassDef]:
@@ -242,9 +295,16 @@ class ValueResolver:
             return None
         if self.is_settings_class(cls):
             env = self._env_name(cls, attr)
+            if self._set_in_env_file(env):
+                return None
             return found.with_origin(
                 f"the default of {cls.name}.{attr} (line {line}), used when {env} is not set")
         return found.with_origin(f"{cls.name}.{attr} (line {line})")
+
+    def _set_in_env_file(self, variable: str) -> bool:
+        """Whether a `.env` file of the project sets `variable`: then a default in the code is
+        not the value the app sees."""
+        return setting_file(self.module.project.env_files, variable) is not None
 
     def _env_name(self, cls: ast.ClassDef, attr: str) -> str:
         prefix = ""
