@@ -18,6 +18,7 @@ from .findings import Finding
 from .knowledge.names import canonical
 
 if TYPE_CHECKING:
+    from .dependencies.declared import DeclaredDependencies
     from .project.layout import Layout
     from .project.model import ProjectModel
     from .rules.base import ProjectRule
@@ -59,6 +60,14 @@ class ProjectContext:
 
         layout = self.layout
         return env_file_candidates((self.root, layout.working_dir), layout.env_files)
+
+    @cached_property
+    def declared(self) -> "DeclaredDependencies":
+        """The dependencies the project declares (requirement files are also looked for in
+        the boot working dir and the source roots)."""
+        from .dependencies.declared import declared_in
+
+        return declared_in(self.layout)
 
     @cached_property
     def model(self) -> "ProjectModel":
