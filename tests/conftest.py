@@ -7,7 +7,17 @@ from typing import Callable, Dict  # noqa: E402
 
 import pytest  # noqa: E402
 
+import stack_venvs  # noqa: E402
 from flake8_runner import Flake8Run, run_flake8  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def example_venvs(request: pytest.FixtureRequest) -> None:
+    """The broken stacks the SBA2xx examples name (`stack_venvs.VENVS`), built when the rule
+    examples or their proofs run."""
+    names = ("test_rule_examples.py", "test_rule_proofs.py")
+    if any(name in item.nodeid for item in request.session.items for name in names):
+        stack_venvs.build_all()
 
 
 @pytest.fixture
