@@ -1,0 +1,1 @@
+"""SBA5xx: configuration and environment rules, one module per theme."""
