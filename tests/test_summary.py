@@ -100,3 +100,10 @@ def test_relative_imports_resolve_against_the_package() -> None:
 
 def test_star_import() -> None:
     assert summarize(ast.parse("from app.models import *\n")).star_imports
+
+
+def test_one_record_per_module_of_a_plain_import() -> None:
+    code = "import os, app.missing as gone\n\ndef later():\n    import json, app.lazy\n"
+    found = [(r.module, r.line, r.deferred) for r in summarize(ast.parse(code)).imports]
+    assert found == [("os", 1, False), ("app.missing", 1, False), ("json", 4, True),
+                     ("app.lazy", 4, True)]

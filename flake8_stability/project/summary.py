@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from ..analysis.import_guards import (TRY_GUARD, TYPE_CHECKING_GUARD, catches_import_error,
@@ -68,7 +69,7 @@ def summarize(tree: ast.Module) -> ModuleSummary:
     runtime_names: Set[str] = set()
     for stmt, guard in _top_level(tree.body, None):
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            imports.append(_record(stmt, False, guard))
+            imports.extend(_records(stmt, False, guard))
             star = star or any(a.name == "*" for a in stmt.names)
         for name in _bound_names(stmt):
             bindings.setdefault(name, stmt.lineno)
@@ -77,8 +78,8 @@ def summarize(tree: ast.Module) -> ModuleSummary:
         if found is not None:
             all_names = found
     seen = {id(record.node) for record in imports}
-    imports += [_record(node, in_function, None) for node, in_function in _nested_imports(tree)
-                if id(node) not in seen]
+    imports += [record for node, in_function in _nested_imports(tree) if id(node) not in seen
+                for record in _records(node, in_function, None)]
     imports.sort(key=lambda r: (r.line, r.col))
     return ModuleSummary(imports, bindings, all_names, star,
                          frozenset(typing_names - runtime_names))
@@ -116,25 +117,32 @@ def _nested_imports(tree: ast.Module) -> Iterator[Tuple[ast.stmt, bool]]:
     while stack:
         node, in_function = stack.pop()
         inside = in_function or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        for name in _BODIES:
-            for child in getattr(node, name, ()):
+        for name in _bodies(type(node)):
+            for child in getattr(node, name):
                 if isinstance(child, (ast.Import, ast.ImportFrom)):
                     yield child, inside
-                else:
+                elif _bodies(type(child)):
                     stack.append((child, inside))
 
 
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _record(node: ast.stmt, deferred: bool, guard: Optional[str]) -> ImportRecord:
+@lru_cache(maxsize=None)
+def _bodies(node_type: type) -> Tuple[str, ...]:
+    """The statement-list fields a node type has (none for most statements)."""
+    return tuple(name for name in _BODIES if name in getattr(node_type, "_fields", ()))
+
+
+def _records(node: ast.stmt, deferred: bool, guard: Optional[str]) -> List[ImportRecord]:
+    """One record for `from x import a, b`; one per module for `import a, b`."""
     if isinstance(node, ast.ImportFrom):
         names = tuple((a.name, a.asname) for a in node.names)
-        return ImportRecord(node.module or "", node.level, names, node.lineno, node.col_offset,
-                            deferred, guard, node)
+        return [ImportRecord(node.module or "", node.level, names, node.lineno, node.col_offset,
+                             deferred, guard, node)]
     assert isinstance(node, ast.Import)
-    return ImportRecord(node.names[0].name, 0, (), node.lineno, node.col_offset, deferred,
-                        guard, node)
+    return [ImportRecord(alias.name, 0, (), node.lineno, node.col_offset, deferred, guard, node)
+            for alias in node.names]
 
 
 def _bound_names(stmt: ast.stmt) -> Iterator[str]:

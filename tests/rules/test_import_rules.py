@@ -175,3 +175,8 @@ def _boots_with(tmp_path: Path, shadow: str) -> bool:
 def test_shadow_list_matches_a_real_boot(tmp_path: Path, shadow: str, breaks: bool) -> None:
     assert (shadow in BOOT_SHADOWABLE) is breaks
     assert _boots_with(tmp_path, shadow) is not breaks
+
+
+def test_every_module_of_a_plain_import_is_resolved(lint: Callable[..., Flake8Run]) -> None:
+    run = lint(app(app__extra="import os, app.missing_module  # noqa: F401\n"), *SELECT)
+    assert [(r.path, r.line, r.code) for r in run.results] == [("./app/extra.py", 1, "SBA101")]
