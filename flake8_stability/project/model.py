@@ -4,6 +4,7 @@ rule; static analysis never imports or runs project code."""
 from __future__ import annotations
 
 import ast
+import os
 import gc
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,13 +73,14 @@ class ProjectModel:
             name = layout.module_name(path)
             if name is None:
                 continue
-            text_tree = overrides.get(path.resolve())
+            resolved = Path(os.path.realpath(path))
+            text_tree = overrides.get(resolved)
             source = (Source(path, text_tree[0], text_tree[1]) if text_tree
                       else read_source(path))
             if source.problem:
                 self.problems.append((path, source.problem))
             info = ModuleInfo(name, path, source, layout.importable_at_boot(path))
-            self.by_path[path.resolve()] = info
+            self.by_path[resolved] = info
             current = self.modules.get(name)
             if current is None or (info.importable and not current.importable):
                 self.modules[name] = info

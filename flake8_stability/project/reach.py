@@ -47,11 +47,18 @@ def loaded_at_boot(model: ProjectModel) -> Optional[FrozenSet[str]]:
 
 def _caught(info: ModuleInfo, node: ast.stmt) -> bool:
     """Whether `node` sits in the body of a `try` whose handlers catch ImportError."""
-    for statement in ast.walk(info.tree) if info.tree is not None else ():
+    return info.tree is not None and id(node) in _guarded_by_try(info.tree)
+
+
+@lru_cache(maxsize=256)
+def _guarded_by_try(tree: ast.Module) -> FrozenSet[int]:
+    """Ids of the import statements inside `try` bodies that catch ImportError (one walk)."""
+    found: Set[int] = set()
+    for statement in ast.walk(tree):
         if isinstance(statement, ast.Try) and catches_import_error(statement.handlers):
-            if any(inner is node for part in statement.body for inner in ast.walk(part)):
-                return True
-    return False
+            found.update(id(inner) for part in statement.body for inner in ast.walk(part)
+                         if isinstance(inner, (ast.Import, ast.ImportFrom)))
+    return frozenset(found)
 
 
 def boot_name(model: ProjectModel, path: Path) -> Optional[str]:
