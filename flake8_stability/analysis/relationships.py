@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Dict, Optional
 
 from ..knowledge import names as N
+from .models import SQLMODEL, ModelField
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
@@ -36,46 +37,39 @@ Declarations = Dict[ast.ClassDef, Dict[str, RelationshipDecl]]
 
 
 def module_relationships(module: "ModuleContext") -> Declarations:
-    """Relationship attributes of the module's top-level classes, by class and attribute."""
+    """Relationship attributes of the module's top-level classes, by class and attribute
+    (SQLModel's `Relationship()` only counts in table models, as SQLModel ignores it elsewhere)."""
+    index = module.models
     found: Declarations = {}
     for cls in module.tree.body:
         if not isinstance(cls, ast.ClassDef):
             continue
-        for stmt in cls.body:
-            decl = _declaration(module, cls, stmt)
+        model = index.model(cls)
+        sqlmodel_table = model is not None and model.kind == SQLMODEL and model.table
+        for field in index.own_fields(cls):
+            decl = _declaration(module, field, sqlmodel_table)
             if decl is not None:
                 found.setdefault(cls, {})[decl.attribute] = decl
     return found
 
 
-def _declaration(module: "ModuleContext", cls: ast.ClassDef,
-                 stmt: ast.stmt) -> Optional[RelationshipDecl]:
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        target, annotation, value = stmt.target.id, stmt.annotation, stmt.value
-    elif isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
-        if not isinstance(stmt.targets[0], ast.Name):
-            return None
-        target, annotation, value = stmt.targets[0].id, None, stmt.value
-    else:
-        return None
+def _declaration(module: "ModuleContext", field: ModelField,
+                 sqlmodel_table: bool) -> Optional[RelationshipDecl]:
+    value = field.value
     if not isinstance(value, ast.Call):
         return None
     name = module.call_name(value)
     if name == N.SQLMODEL_RELATIONSHIP:
-        if not _is_sqlmodel_table(cls):
+        if not sqlmodel_table:
             return None
         lazy = _sqlmodel_lazy(module, value)
     elif name == N.SA_RELATIONSHIP:
         lazy = _relationship_lazy(module, value)
     else:
         return None
-    strategy = _annotation_strategy(annotation)
-    return RelationshipDecl(cls, target, stmt, name == N.SQLMODEL_RELATIONSHIP, strategy or lazy)
-
-
-def _is_sqlmodel_table(cls: ast.ClassDef) -> bool:
-    return any(kw.arg == "table" and isinstance(kw.value, ast.Constant) and kw.value.value is True
-               for kw in cls.keywords)
+    strategy = _annotation_strategy(field.annotation)
+    return RelationshipDecl(field.owner, field.name, field.stmt,
+                            name == N.SQLMODEL_RELATIONSHIP, strategy or lazy)
 
 
 def _relationship_lazy(module: "ModuleContext", call: ast.Call) -> Optional[str]:
