@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import List, Optional, Type
+from typing import List, Optional, Type, Union
 
 from .rules import Rule, all_rules
+from .rules.base import Invalid, Valid
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
@@ -55,14 +56,22 @@ def _section(rule: Type[Rule]) -> List[str]:
         f"**Fix safety.** {rule.fix_safety}",
     ]
     for example in rule.invalid:
-        lines += ["", "Flagged" + (f" ({example.note})" if example.note else "") + ":", "",
-                  "```python", example.code.rstrip("\n"), "```"]
+        lines += _example("Flagged", example)
         if example.raises:
             when = f" when `{example.run}` runs." if example.run else " on import."
             lines += ["", f"Fails with `{example.raises}`{when}"]
     for example in rule.valid:
-        lines += ["", "Not flagged" + (f" ({example.note})" if example.note else "") + ":", "",
-                  "```python", example.code.rstrip("\n"), "```"]
+        lines += _example("Not flagged", example)
+    return lines
+
+
+def _example(title: str, example: Union[Valid, Invalid]) -> List[str]:
+    """The heading, the code and the interpreter the example is judged with, if not ours."""
+    lines = ["", title + (f" ({example.note})" if example.note else "") + ":", "",
+             "```python", example.code.rstrip("\n"), "```"]
+    if example.installed:
+        pins = ", ".join(pin.replace("==", " ") for pin in example.installed)
+        lines += ["", f"Judged with an interpreter that has {pins}."]
     return lines
 
 

@@ -13,11 +13,12 @@ from flake8_runner import Flake8Run, run_flake8  # noqa: E402
 
 @pytest.fixture(scope="session", autouse=True)
 def example_venvs(request: pytest.FixtureRequest) -> None:
-    """The broken stacks the SBA2xx examples name (`stack_venvs.VENVS`), built when the rule
-    examples or their proofs run."""
-    names = ("test_rule_examples.py", "test_rule_proofs.py")
-    if any(name in item.nodeid for item in request.session.items for name in names):
-        stack_venvs.build_all()
+    """The interpreters the collected rule examples declare with `installed=(...)` (their
+    tests mark them `venv(*pins)`), each built once per machine (`stack_venvs`)."""
+    needed = {stack_venvs.normalized(mark.args) for item in request.session.items
+              for mark in item.iter_markers("venv")}
+    for pins in sorted(needed):
+        stack_venvs.build(pins)
 
 
 @pytest.fixture

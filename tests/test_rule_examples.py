@@ -1,7 +1,7 @@
 """Every rule's documented examples, run through real flake8 (one run for all of them).
 
 Each example is its own project (a folder with a pyproject.toml), so examples never see
-each other."""
+each other; one that declares `installed=(...)` is judged with the venv holding those pins."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
+import example_projects
 from flake8_runner import Flake8Run, run_flake8
 from flake8_stability.rules import all_rules
 
@@ -31,10 +32,7 @@ def examples_run(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Path, Flake8
     for code, kind, index in EXAMPLES:
         folder = root / f"{code}_{kind}_{index}"
         folder.mkdir()
-        (folder / "pyproject.toml").write_text("[project]\nname = 'example'\n")
-        for path, text in _example(code, kind, index).files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_text(text)
+        example_projects.write(_example(code, kind, index), folder)
     opt_in = ",".join(rule.code for rule in all_rules() if not rule.enabled_by_default)
     return root, run_flake8(["--jobs", "2", *(["--extend-select", opt_in] if opt_in else []), "."],
                             cwd=root)
@@ -53,7 +51,9 @@ def _reported(run: Flake8Run, code: str, kind: str,
     return found
 
 
-@pytest.mark.parametrize("code,kind,index", EXAMPLES, ids=[f"{c}-{k}-{i}" for c, k, i in EXAMPLES])
+@pytest.mark.parametrize("code,kind,index", [
+    pytest.param(c, k, i, id=f"{c}-{k}-{i}", marks=example_projects.marks(_example(c, k, i)))
+    for c, k, i in EXAMPLES])
 def test_example(examples_run: Tuple[Path, Flake8Run], code: str, kind: str, index: int) -> None:
     _, run = examples_run
     assert "internal error" not in run.stderr, run.stderr

@@ -1,5 +1,6 @@
-"""Invalid examples that declare the failure they cause are executed with the real libraries,
-in a subprocess with a clean environment, and must fail exactly as documented."""
+"""Invalid examples that declare the failure they cause are executed with the real libraries
+(those of the example's `installed` venv first), in a subprocess with a clean environment, and
+must fail exactly as documented."""
 from __future__ import annotations
 
 import json
@@ -8,24 +9,26 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, Mapping, Optional
 
 import pytest
 
+import example_projects
 from flake8_stability.findings import Severity
 from flake8_stability.rules import all_rules
-from flake8_stability.rules.base import SNIPPET
+from flake8_stability.rules.base import SNIPPET, Invalid
 
 PROVEN = [
-    (rule.code, index)
+    pytest.param(rule.code, index, id=f"{rule.code}-{index}",
+                 marks=example_projects.marks(example))
     for rule in all_rules()
     for index, example in enumerate(rule.invalid)
     if example.raises
 ]
 
-_DRIVER = textwrap.dedent('''
+_DRIVER = example_projects.SITE_FIRST + textwrap.dedent('''
     import json, sys
     sys.path.insert(0, ".")
+    site_first(sys.argv[3])
     try:
         namespace = vars(__import__("snippet")) if sys.argv[2] == "snippet" else {}
         exec(compile(sys.argv[1], "<run>", "exec"), namespace)
@@ -37,28 +40,30 @@ _DRIVER = textwrap.dedent('''
 ''')
 
 
-def _failure(files: Dict[str, str], run: str, folder: Path,
-             extra_env: Optional[Mapping[str, str]] = None) -> str:
+def _failure(example: Invalid, folder: Path) -> str:
     """`module.Type: message` of what the example raised (the whole message, newlines kept):
-    a snippet is imported, then `run` runs in its namespace; a project only runs `run`."""
+    a snippet is imported, then `run` runs in its namespace; a project only runs `run`. With
+    `installed`, the example's venv comes ahead of the test stack on `sys.path`."""
+    files = example.files
     for path, text in files.items():
         (folder / path).parent.mkdir(parents=True, exist_ok=True)
         (folder / path).write_text(text)
     mode = "snippet" if list(files) == [SNIPPET] else "project"
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
-    env.update(extra_env or {})
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, run, mode], cwd=folder,
+    env.update(example.env or {})
+    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, example.run or "pass",
+                           mode, example_projects.site_packages(example)], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=120)
     marked = [line for line in done.stdout.splitlines() if line.startswith("FAILURE ")]
     return json.loads(marked[-1][len("FAILURE "):]) if marked else done.stderr
 
 
 @pytest.mark.proof
-@pytest.mark.parametrize("code,index", PROVEN, ids=[f"{c}-{i}" for c, i in PROVEN])
+@pytest.mark.parametrize("code,index", PROVEN)
 def test_invalid_example_fails_as_documented(code: str, index: int, tmp_path: Path) -> None:
     rule = next(r for r in all_rules() if r.code == code)
     example = rule.invalid[index]
-    failure = _failure(example.files, example.run or "pass", tmp_path, example.env)
+    failure = _failure(example, tmp_path)
     expected = example.raises.replace("builtins.", "")
     assert failure.replace("builtins.", "").startswith(expected), failure
 

@@ -1,7 +1,8 @@
 """Every rule's valid examples are healthy code: each is booted with the real libraries in a
 clean subprocess, as `uvicorn` would (the target module imported from the boot working directory
 with the boot `sys.path`, mappers configured), and must not fail. A project without a target has
-each of its modules imported; a snippet is imported as a module."""
+each of its modules imported; a snippet is imported as a module. An example that declares
+`installed=(...)` boots with that venv's site-packages ahead of the test stack's."""
 from __future__ import annotations
 
 import ast
@@ -16,18 +17,22 @@ from typing import List, Tuple
 
 import pytest
 
+import example_projects
 from flake8_stability.config import load_config
 from flake8_stability.project.layout import discover_layout
 from flake8_stability.rules import all_rules
 from flake8_stability.rules.base import SNIPPET, Valid
 
-EXAMPLES: List[Tuple[str, int]] = [
-    (rule.code, index) for rule in all_rules() for index in range(len(rule.valid))]
+EXAMPLES = [
+    pytest.param(rule.code, index, id=f"{rule.code}-{index}",
+                 marks=example_projects.marks(example))
+    for rule in all_rules() for index, example in enumerate(rule.valid)]
 
-_DRIVER = textwrap.dedent('''
+_DRIVER = example_projects.SITE_FIRST + textwrap.dedent('''
     import importlib, json, os, sys
     roots, modules = json.loads(sys.argv[1]), json.loads(sys.argv[2])
     sys.path[:0] = roots
+    site_first(sys.argv[3])
     for name in modules:
         importlib.import_module(name)
     if "sqlalchemy" in sys.modules:
@@ -57,13 +62,6 @@ def _is_fragment(example: Valid) -> bool:
     return any(isinstance(node, ast.ImportFrom) and node.level for node in ast.walk(tree))
 
 
-def _write(example: Valid, folder: Path) -> None:
-    (folder / "pyproject.toml").write_text("[project]\nname = 'example'\n")
-    for path, text in example.files.items():
-        (folder / path).parent.mkdir(parents=True, exist_ok=True)
-        (folder / path).write_text(text)
-
-
 def _boot_plan(folder: Path) -> Tuple[Path, List[str], List[str]]:
     """Working directory, `sys.path` additions and the modules to import."""
     layout = discover_layout(folder, load_config(folder))
@@ -76,7 +74,7 @@ def _boot_plan(folder: Path) -> Tuple[Path, List[str], List[str]]:
 
 
 @pytest.mark.proof
-@pytest.mark.parametrize("code,index", EXAMPLES, ids=[f"{c}-{i}" for c, i in EXAMPLES])
+@pytest.mark.parametrize("code,index", EXAMPLES)
 def test_valid_example_boots(code: str, index: int, tmp_path: Path) -> None:
     example = _example(code, index)
     if _is_fragment(example):
@@ -84,11 +82,11 @@ def test_valid_example_boots(code: str, index: int, tmp_path: Path) -> None:
     missing = [name for name in example.needs if not _installed(name)]
     if missing:
         pytest.skip(f"needs {', '.join(missing)}, not in the test stack")
-    _write(example, tmp_path)
+    example_projects.write(example, tmp_path)
     cwd, roots, modules = _boot_plan(tmp_path)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     env.update(example.env or {})
     done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, json.dumps(roots),
-                           json.dumps(modules)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=120)
+                           json.dumps(modules), example_projects.site_packages(example)],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert modules and done.returncode == 0, done.stderr[-2000:]

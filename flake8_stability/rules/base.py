@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 _CODE = re.compile(r"^SBA\d{3}$")
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>SBA\d{3}(?:\s*,\s*SBA\d{3})*)")
+_PIN = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?==[A-Za-z0-9][A-Za-z0-9.+!_-]*$")
 
 
 SNIPPET = "snippet.py"
@@ -25,12 +26,23 @@ Source = Union[str, Mapping[str, str]]  # one module, or a project: {"app/main.p
 @dataclass(frozen=True)
 class _Example:
     """`env`: environment variables the example's app reads at import (the proofs set them);
-    `needs`: distributions beyond the test stack it needs to run (unproven without them)."""
+    `needs`: distributions beyond the test stack it needs to run (unproven without them);
+    `installed`: exact pins (`"sqlmodel==0.0.8"`, ...) of the interpreter the example is
+    judged with instead of the test stack. The test suite builds a venv holding exactly these
+    distributions and names it as the example's `python`; its proof and boot run with that
+    venv's site-packages ahead of the test stack's (pure-Python pins, or wheels for the test
+    Python). The docs list the pins, never a path."""
 
     source: Source
     note: str = ""
     env: Optional[Mapping[str, str]] = None
     needs: Tuple[str, ...] = ()
+    installed: Tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        inexact = [pin for pin in self.installed if not _PIN.match(pin)]
+        if inexact:
+            raise ValueError(f"`installed` takes exact pins like 'sqlmodel==0.0.8': {inexact}")
 
     @property
     def files(self) -> Dict[str, str]:

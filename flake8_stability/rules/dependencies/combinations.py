@@ -9,18 +9,16 @@ from ...knowledge import stack
 from ...project.model import ProjectModel
 from ...project.package_imports import milder
 from ..base import Invalid, ProjectRule, Valid
-from .stack import first_on_path, interpreter, sites_for, when_text
+from .stack import interpreter, sites_for, when_text
 
-# A real interpreter with passlib 1.7.4 and bcrypt 5.0.0 (the test suite builds it:
-# tests/stack_venvs.py); the proofs put its site-packages first on sys.path.
-_VENV = "/tmp/flake8-stability-venvs/passlib-bcrypt-5"
-_PASSLIB_VENV = f'''
+# passlib 1.7.4 (its last release) with bcrypt 5.0.0 next to the web stack: the interpreter
+# the invalid examples are judged with.
+_PASSLIB_BCRYPT_5 = ("passlib==1.7.4", "bcrypt==5.0.0", "fastapi==0.165.0", "starlette==1.10.0",
+                     "pydantic==2.14.4")
+_PASSLIB_PROJECT = '''
     [project]
     name = "auth"
     dependencies = ["passlib[bcrypt]==1.7.4"]
-
-    [tool.flake8-stability]
-    python = "{_VENV}/bin/python"
 '''
 _TOO_LONG = "ValueError: password cannot be longer than 72 bytes, truncate manually if necessary"
 
@@ -67,7 +65,7 @@ class KnownBadCombination(ProjectRule):
 
                 app = FastAPI()
             ''',
-        }, note="bcrypt used directly"),
+        }, installed=("bcrypt==5.0.0",), note="bcrypt used directly"),
         Valid({
             "app/__init__.py": "",
             "app/main.py": '''
@@ -80,7 +78,7 @@ class KnownBadCombination(ProjectRule):
     )
     invalid = (
         Invalid({
-            "pyproject.toml": _PASSLIB_VENV,
+            "pyproject.toml": _PASSLIB_PROJECT,
             "app/__init__.py": "",
             "app/security.py": '''
                 from passlib.context import CryptContext  # expect: SBA209
@@ -97,11 +95,10 @@ class KnownBadCombination(ProjectRule):
 
                 app = FastAPI()
             ''',
-        }, raises=_TOO_LONG,
-           run=first_on_path(_VENV) + "from app.security import hash_password; hash_password('s3cret')",
-           note="passlib 1.7.4 with bcrypt 5.0.0: the first hash fails"),
+        }, raises=_TOO_LONG, run="from app.security import hash_password; hash_password('s3cret')",
+           installed=_PASSLIB_BCRYPT_5, note="the first hash fails"),
         Invalid({
-            "pyproject.toml": _PASSLIB_VENV,
+            "pyproject.toml": _PASSLIB_PROJECT,
             "app/__init__.py": "",
             "app/main.py": '''
                 from fastapi import FastAPI
@@ -113,8 +110,8 @@ class KnownBadCombination(ProjectRule):
                 async def create_user(password: str) -> dict:
                     return {"hash": bcrypt.hash(password)}
             ''',
-        }, raises=_TOO_LONG, run=first_on_path(_VENV) + "import asyncio, app.main; "
-                                                        "asyncio.run(app.main.create_user('pw'))"),
+        }, raises=_TOO_LONG, run="import asyncio, app.main; asyncio.run(app.main.create_user('pw'))",
+           installed=_PASSLIB_BCRYPT_5),
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:

@@ -78,7 +78,8 @@ class DatabaseDriverMissing(Rule):
             import sqlalchemy as sa
 
             engine = sa.create_engine(os.environ["DATABASE_URL"], pool_pre_ping=True)
-        ''', note="a URL only known at run time is not judged"),
+        ''', env={"DATABASE_URL": "postgresql+psycopg://app:secret@db/app"},
+           note="a URL only known at run time is not judged"),
     )
     invalid = (
         Invalid('''
@@ -182,6 +183,12 @@ def _why_absent(env: Environment, sa: str) -> str:
     return f"{sa} installs greenlet only with its `asyncio` extra, which was not requested"
 
 
+# Interpreters without greenlet, the ones the invalid examples are judged with.
+_WEB = ("fastapi==0.165.0", "starlette==1.10.0", "pydantic==2.14.4", "typing-extensions==4.12.2")
+_WITHOUT_GREENLET_21 = ("SQLAlchemy==2.1.9", "sqlmodel==0.0.50", "aiosqlite==0.22.1", *_WEB)
+_WITHOUT_GREENLET_20 = ("SQLAlchemy==2.0.44", "aiosqlite==0.22.1", *_WEB)
+
+
 class GreenletMissing(ProjectRule):
     code = "SBA205"
     name = "greenlet-missing"
@@ -242,9 +249,6 @@ class GreenletMissing(ProjectRule):
                 [project]
                 name = "shop"
                 dependencies = ["sqlmodel>=0.0.48", "aiosqlite"]
-
-                [tool.flake8-stability]
-                python = "/tmp/flake8-stability-venvs/sqlalchemy-2.1-no-greenlet/bin/python"
             ''',
             "app/__init__.py": "",
             "app/db.py": '''
@@ -261,17 +265,13 @@ class GreenletMissing(ProjectRule):
 
                 app = FastAPI()
             ''',
-        }, note="SQLAlchemy 2.1.9 without greenlet (a venv the test suite builds): the import "
-                "fails, so this one is blocking; proven with that interpreter in "
-                "tests/rules/test_stack_rules.py"),
+        }, installed=_WITHOUT_GREENLET_21,
+           note="SQLAlchemy 2.1.9 without greenlet: the import fails, so this one is blocking"),
         Invalid({
             "pyproject.toml": '''
                 [project]
                 name = "shop"
                 dependencies = ["sqlalchemy==2.0.44", "aiosqlite"]
-
-                [tool.flake8-stability]
-                python = "/tmp/flake8-stability-venvs/sqlalchemy-2.0-no-greenlet/bin/python"
             ''',
             "app/__init__.py": "",
             "app/main.py": '''
@@ -288,8 +288,8 @@ class GreenletMissing(ProjectRule):
                         await conn.execute(text("select 1"))
                     return {"ok": True}
             ''',
-        }, note="SQLAlchemy 2.0.44 without greenlet: the first connection fails (proven in "
-                "tests/rules/test_stack_rules.py)"),
+        }, installed=_WITHOUT_GREENLET_20,
+           note="SQLAlchemy 2.0.44 without greenlet: the first connection fails"),
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:

@@ -13,23 +13,12 @@ from ...project.model import ProjectModel
 from ...project.package_imports import ImportSite, milder, package_sites, severest
 from ..base import Invalid, ProjectRule, Valid
 
-# A real interpreter with sqlmodel 0.0.8, fastapi 0.99.1, pydantic 2.5.3 and SQLAlchemy 2.0.25
-# (installed with --no-deps; the test suite builds it: tests/stack_venvs.py). The proofs put its
-# site-packages first on sys.path, so the real import fails.
-_VENV = "/tmp/flake8-stability-venvs/old-sqlmodel-fastapi-pydantic-2"
-_CONFLICT_VENV = f'''
-    [project]
-    name = "shop"
-
-    [tool.flake8-stability]
-    python = "{_VENV}/bin/python"
-'''
-
-
-def first_on_path(venv: str) -> str:
-    """Code that puts a venv's site-packages first on sys.path (for the examples' proofs)."""
-    return (f"import sys, sysconfig; sys.path.insert(0, sysconfig.get_path('purelib', "
-            f"vars={{'base': '{venv}'}})); ")
+# sqlmodel 0.0.8, fastapi 0.99.1, pydantic 2.5.3 and SQLAlchemy 2.0.25 side by side, as
+# `pip install --no-deps` leaves them: the interpreter the invalid examples are judged with.
+_CONFLICTING = (
+    "sqlmodel==0.0.8", "pydantic==2.5.3", "pydantic-core==2.14.6", "SQLAlchemy==2.0.25",
+    "greenlet==3.0.3", "fastapi==0.99.1", "starlette==0.27.0", "typing-extensions==4.12.2",
+    "annotated-types==0.7.0")
 
 
 def interpreter(env: Environment) -> str:
@@ -117,7 +106,6 @@ class InstalledStackIncompatible(ProjectRule):
     )
     invalid = (
         Invalid({
-            "pyproject.toml": _CONFLICT_VENV,
             "app/__init__.py": "",
             "app/models.py": '''
                 from typing import Optional
@@ -136,11 +124,9 @@ class InstalledStackIncompatible(ProjectRule):
                 app = FastAPI()
             ''',
         }, raises="ImportError: cannot import name 'Undefined' from 'pydantic.fields'",
-           run=first_on_path(_VENV) + "import app.main",
-           note="the interpreter has sqlmodel 0.0.8, fastapi 0.99.1, pydantic 2.5.3 and "
-                "SQLAlchemy 2.0.25, installed with --no-deps"),
+           run="import app.main", installed=_CONFLICTING,
+           note="versions that pip refuses together, installed with --no-deps"),
         Invalid({
-            "pyproject.toml": _CONFLICT_VENV,
             "app/__init__.py": "",
             "app/db.py": '''
                 from sqlmodel import Session, create_engine  # expect: SBA203
@@ -159,7 +145,8 @@ class InstalledStackIncompatible(ProjectRule):
                 app = fastapi.FastAPI()
             ''',
         }, raises="ImportError: cannot import name 'ThreadLocalMetaData' from 'sqlalchemy.schema'",
-           run=first_on_path(_VENV) + "import app.db", note="importing the sqlmodel module alone"),
+           run="import app.db", installed=_CONFLICTING,
+           note="importing the sqlmodel module alone"),
     )
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:

@@ -134,7 +134,8 @@ class WrongDistributionForImport(ProjectRule):
                     return {"access_token": jwt.encode({"sub": form.username}, "secret",
                                                        algorithm="HS256")}
             ''',
-        }, note="PyJWT and python-multipart, the distributions FastAPI's docs use"),
+        }, installed=("PyJWT==2.15.1", "python-multipart==0.0.34"),
+           note="PyJWT and python-multipart, the distributions FastAPI's docs use"),
         Valid({
             "pyproject.toml": '''
                 [project]
@@ -159,7 +160,9 @@ class WrongDistributionForImport(ProjectRule):
                     except JWTError:
                         return {}
             ''',
-        }, note="python-jose declared as the FastAPI tutorial does"),
+        }, installed=("python-jose==3.5.0", "ecdsa==0.19.2", "rsa==4.9.1", "pyasn1==0.6.5",
+                      "six==1.17.0", "python-dotenv==1.2.4"),
+           note="python-jose declared as the FastAPI tutorial does"),
     )
     invalid = (
         Invalid({
