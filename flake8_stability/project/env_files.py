@@ -12,12 +12,22 @@ _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=", re.
 _MAX_BYTES = 1_000_000
 
 
+_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tmpl")
+
+
+def is_template(path: Path) -> bool:
+    """`.env.example` and its kin document variables; nothing loads them."""
+    return path.name.lower().endswith(_TEMPLATE_SUFFIXES)
+
+
 def env_file_candidates(folders: Iterable[Path], listed: Iterable[Path] = ()) -> Tuple[Path, ...]:
-    """`.env*` files directly in `folders`, and files a boot command names, each once."""
+    """`.env*` files directly in `folders` (not templates such as `.env.example`), and the
+    files a boot command names, each once."""
     found = []
     for folder in folders:
         try:
-            found.extend(sorted(p for p in folder.glob(".env*") if p.is_file()))
+            found.extend(sorted(p for p in folder.glob(".env*")
+                                if p.is_file() and not is_template(p)))
         except OSError:
             continue
     found.extend(path for path in listed if path.is_file())

@@ -59,3 +59,8 @@ def test_validators_and_unknown_values_stay_unknown_across_modules(
     config = config.replace("os.getenv('ECHO_URL', 'sqlite:///./echo.db')",
                             "os.environ['ECHO_URL']")
     assert found(lint(project(**{"app/core/config.py": config}), "--select", "SBA302")) == []
+
+
+def test_an_env_example_template_does_not_hide_the_default(lint: Callable[..., Flake8Run]) -> None:
+    env = {".env.example": "DATABASE_URL=postgresql+asyncpg://u:p@db/app\n"}
+    assert ("./app/db.py", 6, "blocking") in found(lint(project(**env), "--select", "SBA302"))
