@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
@@ -137,9 +137,9 @@ def _findings_of(rule: Rule, contexts: List[ModuleContext], wanted: Set[str],
             errors.append(_error(rule, "the project", exc))
             return
         for finding in found:
-            path = finding.path = _absolute(finding.path)  # type: ignore[misc]
+            path = os.path.abspath(finding.path)
             if path in wanted or not path.endswith(".py"):
-                yield finding
+                yield replace(finding, path=path)
         return
     for module in contexts:
         if not rule.applies_to(module):
@@ -162,10 +162,6 @@ def _model_problems(project: ProjectContext, wanted: Set[str]) -> Iterable[Tuple
     for path, problem in problems:
         if str(Path(os.path.abspath(path))) not in wanted:
             yield str(path), problem
-
-
-def _absolute(path: str) -> str:
-    return os.path.abspath(path)
 
 
 def _error(rule: Rule, where: str, exc: BaseException) -> str:
