@@ -1,0 +1,15 @@
+"""Report formats: each renders a `Report` to text. `FORMATS` maps `--format` names to them."""
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from ..report import Report
+from .json_format import render_json
+from .text import render_text
+
+Renderer = Callable[[Report, bool], str]  # (report, colour) -> text
+
+FORMATS: Dict[str, Renderer] = {
+    "text": render_text,
+    "json": render_json,
+}

@@ -1,0 +1,144 @@
+"""The Audit Report as data: per project, the verdict, the target and interpreter judged, the
+findings (paths relative to the project root), the files that could not be read, the import
+graph of the project's own modules and the dependency manifest. Every format renders this;
+`to_dict()` is the JSON form (schema: docs/report-schema.json)."""
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from .. import __version__
+from ..engine import FileProblem, ProjectAudit
+from ..findings import Category, Finding, Severity
+from .graph import ImportGraph, import_graph
+from .secrets import Redactor
+
+SCHEMA_VERSION = 1
+STACK = ("fastapi", "starlette", "pydantic", "pydantic-settings", "sqlmodel", "sqlalchemy",
+         "greenlet", "uvicorn", "asyncpg", "aiosqlite", "psycopg", "psycopg2-binary")
+
+
+@dataclass
+class ProjectReport:
+    root: Path
+    target: Optional[str]  # "app.main:app", as uvicorn would be given it
+    target_origin: str  # where the target was found
+    python: Optional[str]  # the judged interpreter's version
+    interpreter: str
+    environment_error: Optional[str]
+    versions: Dict[str, Optional[str]]  # installed versions of the stack
+    files: int
+    findings: List[Finding]
+    problems: List[FileProblem]
+    errors: List[str]
+    graph: Optional[ImportGraph]
+    manifest: Optional[Dict[str, Any]] = None
+
+    @property
+    def blocking(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.BLOCKING)
+
+    @property
+    def boots(self) -> bool:
+        """The verdict: no blocking finding remains."""
+        return self.blocking == 0
+
+    def counts(self) -> Dict[str, Dict[str, int]]:
+        by_severity = Counter(f.severity.value for f in self.findings)
+        by_category = Counter(f.category.value for f in self.findings)
+        return {"severity": {s.value: by_severity.get(s.value, 0) for s in Severity},
+                "category": {c.value: by_category.get(c.value, 0) for c in Category
+                             if by_category.get(c.value)}}
+
+    def grouped(self) -> List[Tuple[Severity, Category, List[Finding]]]:
+        """Findings by severity (worst first), then category, in file order."""
+        groups: Dict[Tuple[Severity, Category], List[Finding]] = {}
+        for finding in self.findings:
+            groups.setdefault((finding.severity, finding.category), []).append(finding)
+        return [(severity, category, found) for (severity, category), found
+                in sorted(groups.items(), key=lambda item: (item[0][0].rank, item[0][1].value))]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {
+            "root": str(self.root),
+            "verdict": "boots" if self.boots else "does-not-boot",
+            "target": self.target,
+            "target_origin": self.target_origin,
+            "interpreter": {"path": self.interpreter, "python": self.python,
+                            "error": self.environment_error},
+            "versions": self.versions,
+            "files": self.files,
+            "counts": self.counts(),
+            "findings": [f.to_dict() for f in self.findings],
+            "problems": [{"path": p.path, "message": p.message} for p in self.problems],
+            "errors": list(self.errors),
+            "import_graph": self.graph.to_dict() if self.graph else None,
+            "manifest": self.manifest,
+        }
+
+
+@dataclass
+class Report:
+    projects: List[ProjectReport]
+    tool_version: str = __version__
+    notes: List[str] = field(default_factory=list)  # e.g. what a baseline left out
+
+    @property
+    def boots(self) -> bool:
+        return all(project.boots for project in self.projects)
+
+    @property
+    def findings(self) -> List[Finding]:
+        return [finding for project in self.projects for finding in project.findings]
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"schema_version": SCHEMA_VERSION, "tool": "flake8-stability",
+                "tool_version": self.tool_version, "verdict": "boots" if self.boots
+                else "does-not-boot", "notes": list(self.notes),
+                "projects": [project.to_dict() for project in self.projects]}
+
+
+def build_report(results: Sequence[ProjectAudit], *, graph: bool = True) -> Report:
+    """The report of audited projects: paths made relative to each root, secrets masked."""
+    return Report([_project_report(result, graph) for result in results])
+
+
+def _project_report(result: ProjectAudit, with_graph: bool) -> ProjectReport:
+    project = result.project
+    environment = project.environment
+    layout = project.layout
+    target = layout.target
+    redactor = Redactor.for_project(project)
+    root = result.root
+    findings = [redactor.finding(_relative_finding(finding, root)) for finding in result.findings]
+    return ProjectReport(
+        root=root,
+        target=f"{target.module}:{target.attribute}" if target else None,
+        target_origin=target.origin if target else "no ASGI target found",
+        python=environment.python,
+        interpreter=project.config.interpreter(root),
+        environment_error=environment.error,
+        versions={name: environment.distributions.get(name) for name in STACK},
+        files=len(result.files),
+        findings=findings,
+        problems=[FileProblem(_relative(p.path, root), redactor.text(p.message))
+                  for p in result.problems],
+        errors=[redactor.text(error) for error in result.errors],
+        graph=import_graph(project.model) if with_graph else None,
+    )
+
+
+def _relative_finding(finding: Finding, root: Path) -> Finding:
+    related = tuple(replace(loc, path=_relative(loc.path, root)) for loc in finding.related)
+    return replace(finding, path=_relative(finding.path, root), related=related)
+
+
+def _relative(path: str, root: Path) -> str:
+    absolute = os.path.abspath(path)
+    try:
+        return Path(absolute).relative_to(root).as_posix()
+    except ValueError:
+        return absolute
