@@ -8,23 +8,18 @@ from typing import Dict
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .records import Collected, DependencyProblem, LockedVersion, read_text
-from .toml_lines import TOMLDecodeError, TomlLines, loads
+from .records import Collected, DependencyProblem, LockedVersion, read_toml
+from .toml_lines import TomlLines
 
 LOCK_FILES = ("uv.lock", "poetry.lock")
 
 
 def read_lock(path: Path, into: Collected, locked: Dict[str, LockedVersion]) -> None:
     """Add the lock file's name -> version pairs to `locked` (earlier files win)."""
-    text = read_text(path, into)
-    if text is None:
+    read = read_toml(path, into)
+    if read is None:
         return
-    try:
-        data = loads(text)
-    except TOMLDecodeError as exc:
-        into.problems.append(DependencyProblem(path, getattr(exc, "lineno", 1) or 1,
-                                               f"invalid TOML: {str(exc).splitlines()[0]}"))
-        return
+    data, text = read
     packages = data.get("package")
     lines = TomlLines(text)
     for index, package in enumerate(packages if isinstance(packages, list) else ()):

@@ -13,8 +13,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from .records import (Collected, DeclaredRequirement, DependencyProblem, RequiresPython,
-                      is_development, masked, read_text)
-from .toml_lines import TOMLDecodeError, TomlLines, loads
+                      is_development, masked, read_text, read_toml)
+from .toml_lines import TomlLines
 
 
 class _Document:
@@ -73,15 +73,10 @@ def _first_line(exc: Exception) -> str:
 
 
 def read_pyproject(path: Path, into: Collected) -> None:
-    text = read_text(path, into)
-    if text is None:
+    read = read_toml(path, into)
+    if read is None:
         return
-    try:
-        data = loads(text)
-    except TOMLDecodeError as exc:
-        into.problems.append(DependencyProblem(path, getattr(exc, "lineno", 1) or 1,
-                                               f"invalid TOML: {_first_line(exc)}"))
-        return
+    data, text = read
     document = _Document(path, data, text, into)
     _pep621(document)
     _pep735(document)

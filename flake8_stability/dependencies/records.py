@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
@@ -128,4 +128,20 @@ def read_text(path: Path, into: Collected) -> Optional[str]:
     except UnicodeDecodeError as exc:
         into.problems.append(DependencyProblem(
             path, data[:exc.start].count(b"\n") + 1, f"not UTF-8 text ({exc.reason})"))
+        return None
+
+
+def read_toml(path: Path, into: Collected) -> Optional[Tuple[Dict[str, Any], str]]:
+    """The file's TOML data and text, or None with the reason added as a problem."""
+    from .toml_lines import TOMLDecodeError, loads
+
+    text = read_text(path, into)
+    if text is None:
+        return None
+    try:
+        return loads(text), text
+    except TOMLDecodeError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid syntax"
+        into.problems.append(DependencyProblem(path, getattr(exc, "lineno", 1) or 1,
+                                               f"invalid TOML: {first}"))
         return None

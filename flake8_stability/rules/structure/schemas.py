@@ -8,6 +8,7 @@ from typing import Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 from packaging.version import Version
 
 from ...analysis.forward_refs import UnresolvedRef, unresolved_refs
+from ...analysis.routes import own_parameters
 from ...context import ModuleContext
 from ...findings import Category, Finding, Location, Severity
 from ...project.model import ProjectModel
@@ -95,14 +96,10 @@ def _route_types(function: ast.AST, route: ast.Call) -> Iterator[ast.expr]:
         if keyword.arg == "response_model":
             yield keyword.value
     assert isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))
-    arguments = function.args
-    positional = arguments.posonlyargs + arguments.args
-    defaults: List[Optional[ast.expr]] = [None] * (len(positional) - len(arguments.defaults))
-    pairs = list(zip(positional, defaults + list(arguments.defaults)))
-    pairs += list(zip(arguments.kwonlyargs, arguments.kw_defaults))
-    for argument, default in pairs:
-        if argument.annotation is not None and not _dependency(argument.annotation, default):
-            yield argument.annotation
+    for parameter in own_parameters(function):
+        annotation = parameter.annotation
+        if annotation is not None and not _dependency(annotation, parameter.default):
+            yield annotation
     if function.returns is not None:
         yield function.returns
 
