@@ -19,6 +19,7 @@ from .knowledge.names import canonical
 
 if TYPE_CHECKING:
     from .dependencies.declared import DeclaredDependencies
+    from .project.env_sources import EnvSources
     from .project.layout import Layout
     from .project.model import ProjectModel
     from .rules.base import ProjectRule
@@ -56,10 +57,18 @@ class ProjectContext:
     def env_files(self) -> Tuple[Path, ...]:
         """`.env*` files at the root and in the boot working directory, and those the boot
         command names."""
-        from .project.env_files import env_file_candidates
+        from .project.env_sources import env_file_candidates
 
         layout = self.layout
         return env_file_candidates((self.root, layout.working_dir), layout.env_files)
+
+    @cached_property
+    def env_sources(self) -> "EnvSources":
+        """Every source of the app's environment at boot (`.env` files and their loaders,
+        compose, Dockerfiles, CI, assignments in code), read on first use."""
+        from .project.env_sources import EnvSources
+
+        return EnvSources(self)
 
     @cached_property
     def declared(self) -> "DeclaredDependencies":

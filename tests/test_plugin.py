@@ -355,7 +355,7 @@ def test_findings_never_show_a_password(tmp_path: Path) -> None:
             third = sa.create_engine(f"postgresql+asyncpg://app:{PASSWORD}@{{host}}/app")
         ''',
     })
-    run = run_flake8(["."], cwd=root)
+    run = run_flake8(["--extend-ignore", "SBA501", "."], cwd=root)  # DB_HOST names no URL
     assert len(run.results) == 6, run.results
     assert PASSWORD not in run.stderr
     for result in run.results:

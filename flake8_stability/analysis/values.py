@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
 from ..knowledge import names as N
-from ..project.env_files import setting_file
+from ..project.env_sources import setting_file
 
 if TYPE_CHECKING:
     from ..context import ModuleContext

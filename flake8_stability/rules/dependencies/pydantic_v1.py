@@ -10,6 +10,7 @@ from packaging.version import Version
 from ...analysis import models as M
 from ...analysis.import_guards import import_guard
 from ...analysis.pydantic_classes import PydanticClass, pydantic_classes, uses_class_method
+from ...analysis.settings_classes import class_options, legacy_binding_misread
 from ...context import ModuleContext, keyword
 from ...findings import Category, Finding, Severity
 from ..base import Invalid, Rule, Valid
@@ -115,7 +116,8 @@ class PydanticV1IdiomOnV2(Rule):
            "'from_attributes'` (the key is dropped, so `Model.from_orm(obj)` later raises "
            "`PydanticUserError: You must set the config attribute `from_attributes=True` to use "
            "from_orm`), `Field(env=...)` is ignored by pydantic-settings 2 (the variable named "
-           "after the field is read instead). Deprecated but working: `min_items`, `max_items`, "
+           "after the field is read instead; on a field without a default whose `env=` names "
+           "another variable, SBA505 reports that consequence and this rule stays silent). Deprecated but working: `min_items`, `max_items`, "
            "`allow_mutation` in `Field()`.")
     how_to_fix = ("Use the pydantic 2 spelling: `Field(pattern=...)`, `Literal[...]`, "
                   "`@model_validator(mode=\"after\")`, type annotations (or `ClassVar`) on every "
@@ -433,8 +435,14 @@ def _config_key(module: ModuleContext, found: PydanticClass, stmt: ast.stmt, key
 
 
 def _settings_env(module: ModuleContext, cls: ast.ClassDef) -> Iterator[_Idiom]:
-    """`Field(env="X")` in a settings class: ignored by pydantic-settings 2."""
+    """`Field(env="X")` in a settings class: ignored by pydantic-settings 2. Where the field has
+    no default and the app therefore reads the wrong variable, SBA505 reports it instead."""
+    described = class_options(module, cls)
+    misread = {field.name for field in described.fields
+               if legacy_binding_misread(described, field)} if described else set()
     for field in module.models.own_fields(cls):
+        if field.name in misread:
+            continue
         calls = [field.value] if field.value is not None else []
         if field.annotation is not None:
             calls += [node for node in ast.walk(field.annotation) if isinstance(node, ast.Call)]
