@@ -79,12 +79,24 @@ def audit(paths: Sequence[Path], selection: Selection = Selection(), *,
         result = ProjectAudit(root, project, [str(path) for path in files])
         result.problems.extend(FileProblem(str(root / "pyproject.toml"), problem)
                                for problem in config.problems)
-        _run_project(result, files, rules, lambda: progress and progress(done, total))
+        _run_project(result, files, rules, _ticker(progress, done, total))
         done += len(files)
         if progress:
             progress(done, total)
         results.append(result)
     return results
+
+
+def _ticker(progress: Optional[Progress], done: int, total: int) -> Callable[[], object]:
+    """Reports one more file done to `progress` on each call, counting on from `done`."""
+    count = [done]
+
+    def tick() -> None:
+        count[0] += 1
+        if progress:
+            progress(count[0], total)
+
+    return tick
 
 
 def _group_by_root(paths: Sequence[Path]) -> Dict[Path, List[Path]]:

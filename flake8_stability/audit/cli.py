@@ -14,6 +14,8 @@ from ..engine import Selection, audit
 from ..findings import Severity
 from .baseline import BaselineError, apply_baseline, write_baseline
 from .formats import FORMATS
+from .formats.dot import render_dot
+from .progress import ProgressBar
 from .report import Report, build_report
 
 USAGE_ERROR = 2
@@ -78,19 +80,25 @@ def _run(options: argparse.Namespace) -> int:
                           f"{options.target!r}")
     if options.update_baseline and not options.baseline:
         raise _UsageError("--update-baseline needs --baseline FILE")
+    for output in (options.output, options.graph_dot):
+        _check_writable(output)
     selection = Selection(_codes(options.select) or ("SBA",), _codes(options.ignore))
-    results = audit([Path(p) for p in options.paths], selection, python=options.python,
-                    target=options.target)
+    bar = ProgressBar.for_stream(sys.stderr)
+    try:
+        results = audit([Path(p) for p in options.paths], selection, python=options.python,
+                        target=options.target, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
     report = build_report(results)
     _keep_severity(report, Severity(options.severity))
     _baseline(report, options)
-    colour = options.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    report.exit_code = 0 if options.exit_zero or report.boots else 1
+    colour = options.output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     _write(FORMATS[options.format](report, colour), options.output)
     if options.graph_dot:
-        from .formats.dot import render_dot
-
         _write(render_dot(report), options.graph_dot)
-    return 0 if options.exit_zero or report.boots else 1
+    return report.exit_code
 
 
 def _codes(text: str) -> tuple:
@@ -116,6 +124,16 @@ def _baseline(report: Report, options: argparse.Namespace) -> None:
     hidden, gone = apply_baseline(report, path)
     report.notes.append(f"baseline {path}: {hidden} known finding(s) not shown"
                         + (f"; {gone} recorded finding(s) are fixed" if gone else ""))
+
+
+def _check_writable(path: Optional[Path]) -> None:
+    """Fail before the audit, not after it, when an output file cannot be written."""
+    if path is None:
+        return
+    if path.is_dir():
+        raise _UsageError(f"cannot write {path}: it is a folder")
+    if not path.resolve().parent.is_dir():
+        raise _UsageError(f"cannot write {path}: no folder {path.parent}")
 
 
 def _write(text: str, output: Optional[Path]) -> None:

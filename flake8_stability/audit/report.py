@@ -85,6 +85,7 @@ class Report:
     projects: List[ProjectReport]
     tool_version: str = __version__
     notes: List[str] = field(default_factory=list)  # e.g. what a baseline left out
+    exit_code: Optional[int] = None  # the CLI's exit code, once decided (SARIF records it)
 
     @property
     def boots(self) -> bool:

@@ -5,6 +5,8 @@ from typing import Callable, Dict
 
 from ..report import Report
 from .json_format import render_json
+from .markdown import render_markdown
+from .sarif import render_sarif
 from .text import render_text
 
 Renderer = Callable[[Report, bool], str]  # (report, colour) -> text
@@ -12,4 +14,6 @@ Renderer = Callable[[Report, bool], str]  # (report, colour) -> text
 FORMATS: Dict[str, Renderer] = {
     "text": render_text,
     "json": render_json,
+    "markdown": render_markdown,
+    "sarif": render_sarif,
 }

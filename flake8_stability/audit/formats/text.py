@@ -9,6 +9,7 @@ from typing import List, Set
 from ...findings import Finding, Severity
 from ..graph import ImportGraph
 from ..report import ProjectReport, Report
+from .manifest import COLUMNS, manifest_rows
 
 _COLOURS = {Severity.BLOCKING: "\033[31;1m", Severity.RUNTIME: "\033[33;1m",
             Severity.WARNING: "\033[36m"}
@@ -44,6 +45,7 @@ def _project(project: ProjectReport, colour: bool) -> List[str]:
         lines.append("Import graph (imports that run at boot, from the target)")
         lines.extend(_tree(project.graph))
         lines.append("")
+    lines.extend(_manifest(project))
     if project.problems:
         lines.append("Files that could not be read")
         lines.extend(f"  {problem.path}: {problem.message}" for problem in project.problems)
@@ -53,6 +55,17 @@ def _project(project: ProjectReport, colour: bool) -> List[str]:
         lines.extend(f"  {error}" for error in project.errors)
         lines.append("")
     return lines
+
+
+def _manifest(project: ProjectReport) -> List[str]:
+    rows = manifest_rows(project.manifest)
+    if rows is None:
+        return []
+    widths = [max([len(title)] + [len(row[key]) for row in rows]) for key, title in COLUMNS]
+    table = [[title for _, title in COLUMNS]] + [[row[key] for key, _ in COLUMNS] for row in rows]
+    return (["Dependency manifest"]
+            + ["  " + "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+               for cells in table] + [""])
 
 
 def _finding(finding: Finding, colour: bool) -> List[str]:
