@@ -55,12 +55,13 @@ class ProjectContext:
 
     @cached_property
     def env_files(self) -> Tuple[Path, ...]:
-        """`.env*` files at the root and in the boot working directory, and those the boot
-        command names."""
-        from .project.env_sources import env_file_candidates
+        """`.env*` files at the root and in the boot working directory that may be loaded (not
+        templates such as `.env.example`), and those the boot command names."""
+        from .project.env_sources import env_file_candidates, is_template
 
         layout = self.layout
-        return env_file_candidates((self.root, layout.working_dir), layout.env_files)
+        found = env_file_candidates((self.root, layout.working_dir), layout.env_files)
+        return tuple(path for path in found if not is_template(path) or path in layout.env_files)
 
     @cached_property
     def env_sources(self) -> "EnvSources":
