@@ -30,11 +30,39 @@ STACKS: Dict[str, Tuple[str, ...]] = {
                                    "typing-extensions==4.12.2", *_WEB),
     # passlib 1.7.4 (the last release) with bcrypt 5.
     "passlib-bcrypt-5": ("passlib==1.7.4", "bcrypt==5.0.0", *_WEB),
+    # Python 3.9 with the last stack releases that support it (SBA208: syntax newer than 3.9).
+    "python3.9-fastapi-sqlmodel": (
+        "fastapi==0.115.6", "starlette==0.41.3", "pydantic==2.11.7", "pydantic-core==2.33.2",
+        "sqlmodel==0.0.24", "SQLAlchemy==2.0.44", "typing-extensions==4.12.2",
+        "typing-inspection==0.4.2", "annotated-types==0.7.0", "anyio==4.12.1", "idna==3.20",
+        "exceptiongroup==1.3.2", "greenlet==3.2.5"),
 }
+# Stacks that need another Python than the running one (its `major.minor`).
+PYTHONS: Dict[str, str] = {"python3.9-fastapi-sqlmodel": "3.9"}
 
 
 def python_of(name: str) -> Path:
     return VENVS / name / "bin" / "python"
+
+
+def base_python(version: str) -> str:
+    """An interpreter of Python `version` (`3.9`): under ~/.pyenv/versions, else on PATH."""
+    found = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python"))
+    if found:
+        return str(found[-1])
+    on_path = shutil.which(f"python{version}")
+    if on_path is None:
+        raise FileNotFoundError(f"no Python {version} interpreter for the test venvs")
+    return on_path
+
+
+def _purelib(python: str, base: Path) -> str:
+    if python == sys.executable:
+        return sysconfig.get_path("purelib", vars={"base": str(base), "platbase": str(base)})
+    code = ("import sys, sysconfig; print(sysconfig.get_path('purelib', "
+            "vars={'base': sys.argv[1], 'platbase': sys.argv[1]}))")
+    return subprocess.run([python, "-c", code, str(base)], check=True, capture_output=True,
+                          text=True).stdout.strip()
 
 
 def build(name: str) -> Path:
@@ -45,11 +73,12 @@ def build(name: str) -> Path:
     VENVS.mkdir(parents=True, exist_ok=True)
     partial = VENVS / f".{name}-{os.getpid()}"
     shutil.rmtree(partial, ignore_errors=True)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(partial)], check=True)
-    purelib = sysconfig.get_path("purelib", vars={"base": str(partial), "platbase": str(partial)})
+    base = base_python(PYTHONS[name]) if name in PYTHONS else sys.executable
+    subprocess.run([base, "-m", "venv", "--without-pip", str(partial)], check=True)
+    other = ["--python-version", PYTHONS[name], "--only-binary=:all:"] if name in PYTHONS else []
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--disable-pip-version-check", "--target", purelib, *STACKS[name]],
-                   check=True)
+                    "--disable-pip-version-check", *other, "--target", _purelib(base, partial),
+                    *STACKS[name]], check=True)
     try:
         partial.rename(VENVS / name)
     except OSError:  # another session finished it first
@@ -58,5 +87,11 @@ def build(name: str) -> Path:
 
 
 def build_all() -> Dict[str, Path]:
-    """Every stack of `STACKS`."""
-    return {name: build(name) for name in STACKS}
+    """Every stack of `STACKS` (those needing a Python this machine lacks are left out)."""
+    built = {}
+    for name in STACKS:
+        try:
+            built[name] = build(name)
+        except FileNotFoundError:
+            continue
+    return built
