@@ -99,7 +99,7 @@ class RangeConflict:
     second_versions: Tuple[Version, ...]
     objections: Tuple[Objection, ...]  # of the newest allowed pair
     severity: str
-    alternatives: Tuple[str, ...]  # `sqlmodel>=0.0.14 works with pydantic==2.5.3`
+    alternatives: Tuple[str, ...]  # `sqlmodel>=0.0.14 (works with pydantic==2.5.3)`
 
     @property
     def packages(self) -> Tuple[str, str]:
@@ -302,7 +302,7 @@ def conflict_between(judge: Judge, first: Declaration, a_all: Tuple[Candidate, .
 
 def _nearest(judge: Judge, moved: Declaration, allowed: Tuple[Candidate, ...],
              kept: Declaration, kept_all: Tuple[Candidate, ...]) -> Optional[str]:
-    """`sqlmodel>=0.0.14 works with pydantic==2.5.3`: the nearest release range of `moved`
+    """`sqlmodel>=0.0.14 (works with pydantic==2.5.3)`: the nearest release range of `moved`
     outside its declaration that works with what `kept` allows."""
     low, high = min(c.version for c in allowed), max(c.version for c in allowed)
     points = {v for run in stack.runs(moved.name) for v in (run.first, run.last)}
@@ -317,10 +317,10 @@ def _nearest(judge: Judge, moved: Declaration, allowed: Tuple[Candidate, ...],
 
     above = next((c for c in known if c.version > high and fits(c)), None)
     if above is not None:
-        return f"{moved.name}>={above.version} works with {kept.spec_text}"
+        return f"{moved.name}>={above.version} (works with {kept.spec_text})"
     below = next((c for c in reversed(known) if c.version < low and fits(c)), None)
     if below is not None:
-        return f"{moved.name}<={below.version} works with {kept.spec_text}"
+        return f"{moved.name}<={below.version} (works with {kept.spec_text})"
     return None
 
 
@@ -340,10 +340,24 @@ def declared_conflicts(declared: DeclaredDependencies, markers: Mapping[str, str
     judge = Judge(markers, python)
     conflicts = []
     for first, second in combinations(sorted(known), 2):
-        conflict = conflict_between(judge, *known[first], *known[second])
+        (one, ones), (two, twos) = known[first], known[second]
+        ones = candidates(one, named_by(judge, twos, first)) or ones
+        twos = candidates(two, named_by(judge, ones, second)) or twos
+        conflict = conflict_between(judge, one, ones, two, twos)
         if conflict is not None:
             conflicts.append(conflict)
     return tuple(conflicts)
+
+
+def named_by(judge: Judge, others: Tuple[Candidate, ...], name: str) -> List[Version]:
+    """The versions of `name` that the requirements of `others` name: releases inside a table
+    run that the run's endpoints alone would miss (fastapi 0.99.1 needs starlette 0.27.x)."""
+    named: List[Version] = []
+    for other in others:
+        requirement = requirement_on(other.run, name, judge.markers)
+        if requirement is not None:
+            named += _named_versions(requirement.specifier)
+    return named
 
 
 def python_version(raw: Optional[str]) -> Optional[Version]:

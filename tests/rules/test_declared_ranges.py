@@ -110,8 +110,15 @@ def test_ranges_name_the_nearest_working_versions(tmp_path: Path) -> None:
     text = conflicts[0].text()
     assert text.startswith("no released versions allowed by sqlmodel<0.0.9,>=0.0.5 "
                            "(0.0.5-0.0.8) with pydantic<2.6,>=2.5 (2.5.0-2.5.3) work together")
-    assert conflicts[0].alternatives == ("sqlmodel>=0.0.14 works with pydantic<2.6,>=2.5",
-                                         "pydantic<=1.10.26 works with sqlmodel<0.0.9,>=0.0.5")
+    assert conflicts[0].alternatives == (
+        "sqlmodel>=0.0.14 (works with pydantic<2.6,>=2.5)",
+        "pydantic<=1.10.26 (works with sqlmodel<0.0.9,>=0.0.5)")
+
+
+def test_releases_inside_a_table_run_are_found_through_requirements(tmp_path: Path) -> None:
+    # starlette 0.27.0 sits inside a run of the table (0.20.0-0.29.0); fastapi 0.99.1 needs it
+    assert conflicts_of(tmp_path, {"requirements.txt": "fastapi<0.100\nstarlette>=0.20\n"
+                                                       "pydantic<2\n"}) == ()
 
 
 def test_healthy_unknown_and_dev_only_declarations_conflict_with_nothing(

@@ -193,23 +193,32 @@ class DeclaredVersionsIncompatible(ProjectRule):
         first, second = conflict.first, conflict.second
         severity = {BLOCKING: Severity.BLOCKING, RUNTIME: Severity.RUNTIME}.get(
             conflict.severity, Severity.WARNING)
-        recorded = "".join(f" Also, {text}." for text in conflict.recorded())
         where = " that runs at boot" if sites[0].severity is Severity.BLOCKING else ""
-        alternatives = " or ".join(conflict.alternatives) or "versions that fit"
+        alternatives = "; ".join(conflict.alternatives) or "versions that fit together"
         return self.report_in(
             sites[0].info, sites[0].record.node,
             f"declared {first.name} and {second.name} cannot work together: {conflict.text()}",
             f"No release of {first.name} that {first.spec_text} allows works with a release of "
-            f"{second.name} that {second.spec_text} allows, by the releases' own requirements "
-            f"in the shipped stack table, so installing the declared dependencies fails "
-            f"(pip: ResolutionImpossible) and a forced install fails at import.{recorded} "
+            f"{second.name} that {second.spec_text} allows, by {_judged_by(conflict)}. "
             f"This is the project's first import of {dist}{where}.",
-            f"Declare {alternatives}, then re-lock and re-install "
+            f"Declare one of: {alternatives}; then re-lock and re-install "
             f"(`{sync_command(declared, first)}`).",
             severity=milder(severity, sites[0].severity),
             related=(requirement_locations(first, f"declares {first.name}")
                      + requirement_locations(second, f"declares {second.name}")),
         )
+
+
+def _judged_by(conflict: RangeConflict) -> str:
+    """What decides a conflict, for root causes."""
+    recorded = conflict.recorded() or tuple(o.text for o in conflict.objections)
+    if not any(o.requirement for o in conflict.objections):
+        return "the shipped stack table: " + "; ".join(recorded)
+    said = ("the releases' own requirements (shipped stack table), so installing the declared "
+            "dependencies fails (pip: ResolutionImpossible)")
+    if conflict.recorded():
+        said += "; when the pair is forced in anyway, " + "; ".join(conflict.recorded())
+    return said
 
 
 @dataclass(frozen=True)
