@@ -43,8 +43,19 @@ def marks(example: Example) -> List[pytest.MarkDecorator]:
 
 
 def site_packages(example: Example) -> str:
-    """The site-packages of the example's venv, or "" for the test stack."""
-    return str(stack_venvs.site_packages(example.installed)) if example.installed else ""
+    """The site-packages to put ahead of the test stack's: the example's venv's, or "" for the
+    test stack alone or for a venv of another Python (which runs by itself)."""
+    if not example.installed or stack_venvs.python_version(example.installed):
+        return ""
+    return str(stack_venvs.site_packages(example.installed))
+
+
+def interpreter(example: Example) -> str:
+    """The interpreter that runs the example's code: its venv's own for a `python==X.Y` pin,
+    else the test stack's."""
+    if example.installed and stack_venvs.python_version(example.installed):
+        return str(stack_venvs.python_of(example.installed))
+    return sys.executable
 
 
 def write(example: Example, folder: Path) -> None:

@@ -8,7 +8,11 @@ the broken stacks so the tests can also import SQLAlchemy and sqlmodel to prove 
 failure). A venv is keyed by its pins: it lives in `<temp dir>/flake8-stability-venvs/py3XY/`
 under a short stable hash of the sorted, normalized pins, is built once per machine, and is
 moved into place only when complete, so concurrent builders (pytest-xdist workers, parallel
-sessions) never see a half-built one."""
+sessions) never see a half-built one.
+
+A pseudo-pin `python==3.9` builds the venv from that Python (found under ~/.pyenv/versions or
+on PATH) with wheels for it: such a venv is a whole environment of its own, and examples that
+declare it are run by its interpreter, not in front of the test stack."""
 from __future__ import annotations
 
 import hashlib
@@ -24,6 +28,8 @@ from pathlib import Path
 from typing import Dict, Iterable, Optional, Tuple
 
 from packaging.utils import canonicalize_name
+
+from flake8_stability.rules.dependencies.python_version import PY39_STACK
 
 ROOT = Path(tempfile.gettempdir()) / "flake8-stability-venvs"
 
@@ -41,6 +47,8 @@ STACKS: Dict[str, Tuple[str, ...]] = {
                                    "typing-extensions==4.12.2", *_WEB),
     # passlib 1.7.4 (the last release) with bcrypt 5.
     "passlib-bcrypt-5": ("passlib==1.7.4", "bcrypt==5.0.0", *_WEB),
+    # Python 3.9 with the last stack releases that support it (SBA208's examples).
+    "python3.9-fastapi-sqlmodel": PY39_STACK,
 }
 
 _PIN = re.compile(r"^\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*(?P<version>\S+)\s*$")
@@ -62,9 +70,26 @@ def key(pins: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(normalized(pins)).encode()).hexdigest()[:12]
 
 
+def python_version(pins: Iterable[str]) -> Optional[str]:
+    """The `python==X.Y` pseudo-pin's version: the venv's own Python (None: the running one)."""
+    versions = [pin.split("==", 1)[1] for pin in normalized(pins) if pin.startswith("python==")]
+    return versions[0] if versions else None
+
+
+def base_python(version: str) -> str:
+    """An interpreter of Python `version` (`3.9`): under ~/.pyenv/versions, else on PATH."""
+    found = sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python"))
+    if found:
+        return str(found[-1])
+    on_path = shutil.which(f"python{version}")
+    if on_path is None:
+        raise FileNotFoundError(f"no Python {version} interpreter for the test venvs")
+    return on_path
+
+
 def venv_of(pins: Iterable[str], root: Optional[Path] = None) -> Path:
-    python_tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
-    return (root or ROOT) / python_tag / key(pins)
+    version = python_version(pins) or "%d.%d" % sys.version_info[:2]
+    return (root or ROOT) / f"py{version.replace('.', '')}" / key(pins)
 
 
 def python_of(pins: Iterable[str], root: Optional[Path] = None) -> Path:
@@ -72,11 +97,14 @@ def python_of(pins: Iterable[str], root: Optional[Path] = None) -> Path:
 
 
 def site_packages(pins: Iterable[str], root: Optional[Path] = None) -> Path:
-    return _purelib(venv_of(pins, root))
+    return _purelib(venv_of(pins, root), python_version(pins))
 
 
-def _purelib(venv: Path) -> Path:
-    return Path(sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}))
+def _purelib(venv: Path, version: Optional[str] = None) -> Path:
+    if version is None:
+        return Path(sysconfig.get_path("purelib", vars={"base": str(venv),
+                                                        "platbase": str(venv)}))
+    return venv / "lib" / f"python{version}" / "site-packages"
 
 
 def build(pins: Iterable[str], root: Optional[Path] = None) -> Path:
@@ -88,11 +116,14 @@ def build(pins: Iterable[str], root: Optional[Path] = None) -> Path:
     venv.parent.mkdir(parents=True, exist_ok=True)
     partial = venv.parent / f".{venv.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(partial)],
-                       check=True)
+        version = python_version(pins)
+        base = base_python(version) if version else sys.executable
+        wheels = ["--python-version", version, "--only-binary=:all:"] if version else []
+        subprocess.run([base, "-m", "venv", "--without-pip", str(partial)], check=True)
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                        "--disable-pip-version-check", "--target", str(_purelib(partial)),
-                        *pins], check=True)
+                        "--disable-pip-version-check", *wheels, "--target",
+                        str(_purelib(partial, version)),
+                        *(pin for pin in pins if not pin.startswith("python=="))], check=True)
         (partial / "pins.txt").write_text("".join(f"{pin}\n" for pin in pins))
         partial.rename(venv)
     except OSError:

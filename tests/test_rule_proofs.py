@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -51,7 +50,8 @@ def _failure(example: Invalid, folder: Path) -> str:
     mode = "snippet" if list(files) == [SNIPPET] else "project"
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     env.update(example.env or {})
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, example.run or "pass",
+    python = example_projects.interpreter(example)
+    done = subprocess.run([python, "-W", "ignore", "-c", _DRIVER, example.run or "pass",
                            mode, example_projects.site_packages(example)], cwd=folder,
                           env=env, capture_output=True, text=True, timeout=120)
     marked = [line for line in done.stdout.splitlines() if line.startswith("FAILURE ")]

@@ -9,7 +9,6 @@ import ast
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from importlib import metadata
 from pathlib import Path
@@ -86,7 +85,8 @@ def test_valid_example_boots(code: str, index: int, tmp_path: Path) -> None:
     cwd, roots, modules = _boot_plan(tmp_path)
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "SYSTEMROOT")}
     env.update(example.env or {})
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", _DRIVER, json.dumps(roots),
+    python = example_projects.interpreter(example)
+    done = subprocess.run([python, "-W", "ignore", "-c", _DRIVER, json.dumps(roots),
                            json.dumps(modules), example_projects.site_packages(example)],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
     assert modules and done.returncode == 0, done.stderr[-2000:]

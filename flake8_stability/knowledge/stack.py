@@ -95,6 +95,30 @@ def _release(package: str, version: Version) -> Optional[Dict[str, Any]]:
     return None
 
 
+@dataclass(frozen=True)
+class Run:
+    """Consecutive releases `first`..`last` (inclusive) with the same requirements."""
+
+    first: Version
+    last: Version
+    requires: Tuple[Requirement, ...]
+    requires_python: Optional[SpecifierSet]
+
+    def holds(self, version: Version) -> bool:
+        return self.first <= version <= self.last
+
+
+@lru_cache(maxsize=64)
+def runs(package: str) -> Tuple[Run, ...]:
+    """The table's release runs of `package`, oldest first (() when it has none)."""
+    entry = _table()["packages"].get(canonicalize_name(package))
+    return tuple(
+        Run(Version(run["from"]), Version(run["to"]),
+            tuple(Requirement(text) for text in run["requires"]),
+            SpecifierSet(run["requires_python"]) if run["requires_python"] else None)
+        for run in (entry["releases"] if entry else ()))
+
+
 def requires(package: str, version: Union[str, Version]) -> Optional[Tuple[Requirement, ...]]:
     """The release's requirements on other stack packages (with their markers and extras);
     None when the release is not in the table."""

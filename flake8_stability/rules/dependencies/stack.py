@@ -15,7 +15,7 @@ from ..base import Invalid, ProjectRule, Valid
 
 # sqlmodel 0.0.8, fastapi 0.99.1, pydantic 2.5.3 and SQLAlchemy 2.0.25 side by side, as
 # `pip install --no-deps` leaves them: the interpreter the invalid examples are judged with.
-_CONFLICTING = (
+CONFLICTING_STACK = (
     "sqlmodel==0.0.8", "pydantic==2.5.3", "pydantic-core==2.14.6", "SQLAlchemy==2.0.25",
     "greenlet==3.0.3", "fastapi==0.99.1", "starlette==0.27.0", "typing-extensions==4.12.2",
     "annotated-types==0.7.0")
@@ -124,7 +124,7 @@ class InstalledStackIncompatible(ProjectRule):
                 app = FastAPI()
             ''',
         }, raises="ImportError: cannot import name 'Undefined' from 'pydantic.fields'",
-           run="import app.main", installed=_CONFLICTING,
+           run="import app.main", installed=CONFLICTING_STACK,
            note="versions that pip refuses together, installed with --no-deps"),
         Invalid({
             "app/__init__.py": "",
@@ -145,7 +145,7 @@ class InstalledStackIncompatible(ProjectRule):
                 app = fastapi.FastAPI()
             ''',
         }, raises="ImportError: cannot import name 'ThreadLocalMetaData' from 'sqlalchemy.schema'",
-           run="import app.db", installed=_CONFLICTING,
+           run="import app.db", installed=CONFLICTING_STACK,
            note="importing the sqlmodel module alone"),
     )
 
