@@ -199,12 +199,13 @@ class StartupFailureUnexplained(ProbeRule):
 
                      @asynccontextmanager
                      async def lifespan(app: FastAPI):
-                         app.state.redis_url = os.environ["REDIS_URL"]  # expect: SBA002
+                         app.state.workers = int(os.environ.get("WORKERS", "four"))  # expect: SBA002
                          yield
 
 
                      app = FastAPI(lifespan=lifespan)
-                 '''}, raises="KeyError: 'REDIS_URL'", run=_START),
+                 '''}, raises="ValueError: invalid literal for int() with base 10: 'four'",
+                run=_START),
         Invalid({"Procfile": _PROCFILE, "app/__init__.py": "",
                  "app/main.py": '''
                      from contextlib import asynccontextmanager
