@@ -161,6 +161,8 @@ def test_exit_codes_follow_the_findings_left_after_filters(tmp_path: Path) -> No
     (["--output", "{tmp}/missing/report.txt", "."], "cannot write"),
     (["--graph-dot", "{tmp}", "."], "cannot write"),
     (["--update-baseline", "."], "--update-baseline needs --baseline FILE"),
+    (["--boot", "--boot-timeout", "0", "."], "--boot-timeout must be a positive number"),
+    (["--boot-get", "/health", "."], "--boot-get needs --boot"),
 ])
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, args: List[str],
                                            message: str) -> None:
@@ -259,3 +261,21 @@ def on_a_terminal(root: Path, env: Dict[str, str]) -> str:
     assert process.wait(timeout=300) == 1 and process.stderr.read() == b""
     process.stderr.close()
     return b"".join(chunks).decode("utf-8")
+
+
+def test_boot_confirms_what_the_static_rules_predicted(tmp_path: Path) -> None:
+    result = stability_audit("--boot", "--format", "json", str(EXAMPLE))
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    [project_data] = data["projects"]
+    assert project_data["boot"]["outcome"] == "failed"
+    assert project_data["boot"]["executes_project_code"] is True
+    assert any("executed the project's code" in note for note in data["notes"])
+    confirmed = [(f["code"], f["path"], f["line"]) for f in project_data["findings"]
+                 if f.get("confirmed")]
+    assert confirmed == [("SBA302", "src/db/session.py", 12)]
+    async_db = DB.replace("sqlite:", "sqlite+aiosqlite:")
+    healthy = project(tmp_path / "healthy", {"app/db.py": async_db})
+    booted = stability_audit("--boot", "--boot-get", "/docs", str(healthy))
+    assert booted.returncode == 0, booted.stdout
+    assert "boot probe   booted (it ran the app's code)" in booted.stdout

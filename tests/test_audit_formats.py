@@ -60,9 +60,11 @@ def test_markdown_report_sections(tmp_path: Path) -> None:
                      Severity.RUNTIME, (Location("app/api.py", 8, 0, "session from `get_db`"),)),
              Finding("SBA309", Severity.WARNING, Category.DATABASE, "app/db.py", 5, 0, "m",
                      long_cause, Fix("f"))]
-    rows = [{"package": "sqlalchemy", "declared": ">=2.0|<3", "declared_in": "pyproject.toml:7",
-             "installed": "2.1.9", "required": ">=2.0.14", "verdict": "ok"}]
-    report = Report([project(tmp_path, found, manifest={"packages": rows},
+    entries = [{"name": "sqlalchemy", "declared": [{"requirement": ">=2.0|<3",
+                                                    "path": "pyproject.toml", "line": 7}],
+                "locked": None, "installed": "2.1.9", "required": ">=2.0.14", "verdict": "ok",
+                "reason": ""}]
+    report = Report([project(tmp_path, found, manifest={"entries": entries},
                              problems=[FileProblem("app/bad.py", "line 1: invalid syntax")],
                              errors=["# internal error in SBA310"])],
                     notes=["- baseline left out 2"])
@@ -72,7 +74,7 @@ def test_markdown_report_sections(tmp_path: Path) -> None:
     assert "<details><summary>Root cause</summary>\n\n  " + long_cause in text
     assert "| Findings | 1 blocking · 1 runtime · 1 warning in 3 files |" in text
     assert "| Versions | sqlalchemy 2.1.9 |" in text
-    assert ("| sqlalchemy | &gt;=2.0\\|&lt;3 | pyproject.toml:7 | 2.1.9 | &gt;=2.0.14 | ok |"
+    assert ("| sqlalchemy | &gt;=2.0\\|&lt;3 | pyproject.toml:7 |  | 2.1.9 | &gt;=2.0.14 | ok |"
             in text)
     assert "- `app/bad.py`: line 1: invalid syntax" in text
     assert "- \\# internal error in SBA310" in text and "- \\- baseline left out 2" in text

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from ..config import TARGET_PATTERN
-from ..engine import Selection, audit
+from ..engine import ProjectAudit, Selection, audit
 from ..findings import Severity
 from .baseline import BaselineError, apply_baseline, write_baseline
 from .formats import FORMATS
@@ -64,6 +64,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="record the current findings in the --baseline FILE")
     parser.add_argument("--graph-dot", type=Path, metavar="FILE",
                         help="also write the import graph as Graphviz DOT to FILE")
+    parser.add_argument("--boot", action="store_true",
+                        help="also boot the app in a subprocess (imports it and runs its "
+                             "startup: this executes project code) to confirm the findings")
+    parser.add_argument("--boot-timeout", type=float, default=30.0, metavar="SECONDS",
+                        help="time allowed for each boot phase (default: 30)")
+    parser.add_argument("--boot-get", metavar="PATH",
+                        help="with --boot, also send GET PATH to the app in-process, e.g. /health")
     parser.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when blocking findings remain")
     return parser
@@ -78,6 +85,11 @@ def _run(options: argparse.Namespace) -> int:
     if options.target and not TARGET_PATTERN.fullmatch(options.target):
         raise _UsageError(f"--target must look like 'package.module:attribute', not "
                           f"{options.target!r}")
+    if options.boot_timeout <= 0:
+        raise _UsageError(f"--boot-timeout must be a positive number of seconds, not "
+                          f"{options.boot_timeout:g}")
+    if options.boot_get and (not options.boot or not options.boot_get.startswith("/")):
+        raise _UsageError("--boot-get needs --boot and a path starting with '/'")
     if options.update_baseline and not options.baseline:
         raise _UsageError("--update-baseline needs --baseline FILE")
     for output in (options.output, options.graph_dot):
@@ -91,6 +103,8 @@ def _run(options: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     report = build_report(results)
+    if options.boot:
+        _boot(report, results, options)
     _keep_severity(report, Severity(options.severity))
     _baseline(report, options)
     report.exit_code = 0 if options.exit_zero or report.boots else 1
@@ -99,6 +113,18 @@ def _run(options: argparse.Namespace) -> int:
     if options.graph_dot:
         _write(render_dot(report), options.graph_dot)
     return report.exit_code
+
+
+def _boot(report: Report, results: Sequence[ProjectAudit], options: argparse.Namespace) -> None:
+    """Boot each project's app and join what happened with its findings."""
+    from ..boot import correlate, probe
+
+    for project, result in zip(report.projects, results):
+        booted = probe(result.project, timeout=options.boot_timeout, get_path=options.boot_get)
+        project.findings = correlate(project, booted)
+        project.boot = booted.to_dict()
+    report.notes.append("--boot executed the project's code (import and startup) in a "
+                        "subprocess")
 
 
 def _codes(text: str) -> tuple:

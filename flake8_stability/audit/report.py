@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from .. import __version__
+from ..context import ProjectContext
+from ..dependencies.manifest import build_manifest
 from ..engine import FileProblem, ProjectAudit
 from ..findings import Category, Finding, Severity
 from .graph import ImportGraph, import_graph
@@ -36,15 +38,19 @@ class ProjectReport:
     errors: List[str]
     graph: Optional[ImportGraph]
     manifest: Optional[Dict[str, Any]] = None
+    boot: Optional[Dict[str, Any]] = None  # `BootResult.to_dict()` when --boot ran
 
     @property
     def blocking(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.BLOCKING)
+        """Blocking findings, but those the boot probe saw the app get past."""
+        return sum(1 for f in self.findings
+                   if f.severity is Severity.BLOCKING and f.confirmed is not False)
 
     @property
     def boots(self) -> bool:
-        """The verdict: no blocking finding remains."""
-        return self.blocking == 0
+        """The verdict: no blocking finding remains, and the boot probe (when it ran) booted."""
+        outcome = self.boot.get("outcome") if self.boot else None
+        return self.blocking == 0 and outcome in (None, "booted", "not-run")
 
     def counts(self) -> Dict[str, Dict[str, int]]:
         by_severity = Counter(f.severity.value for f in self.findings)
@@ -77,6 +83,7 @@ class ProjectReport:
             "errors": list(self.errors),
             "import_graph": self.graph.to_dict() if self.graph else None,
             "manifest": self.manifest,
+            "boot": self.boot,
         }
 
 
@@ -129,7 +136,18 @@ def _project_report(result: ProjectAudit, with_graph: bool) -> ProjectReport:
                   for p in result.problems],
         errors=[redactor.text(error) for error in result.errors],
         graph=import_graph(project.model) if with_graph else None,
+        manifest=_manifest(project, root),
     )
+
+
+def _manifest(project: ProjectContext, root: Path) -> Dict[str, Any]:
+    """The dependency manifest, its file paths relative to the root."""
+    data = build_manifest(project.declared, project.environment).to_dict()
+    for entry in data["entries"]:
+        for spec in entry["declared"]:
+            spec["path"] = _relative(spec["path"], root)
+    data["files"] = [_relative(path, root) for path in data["files"]]
+    return data
 
 
 def _relative_finding(finding: Finding, root: Path) -> Finding:

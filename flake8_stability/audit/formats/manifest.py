@@ -1,31 +1,39 @@
 """The dependency manifest's rows, for the formats that draw it as a table.
 
-The report carries the manifest as data (`ProjectReport.manifest`). A format renders it only
-when it has per-package rows: either the manifest is a list of row dicts, or a dict whose
-`"packages"` value is one. A row's keys, each shown as text and any of them optional:
-
-- `package`: the distribution name
-- `declared`: the version spec the project declares, `declared_in`: where (file and line)
-- `installed`: the version installed in the judged interpreter
-- `required`: what the stack requires of it
-- `verdict`: the manifest's judgement of the row
-
-Any other shape is left out of the Markdown and text formats (the JSON format has it whole)."""
+The report carries the manifest as data (`ProjectReport.manifest`: `Manifest.to_dict()` of
+`flake8_stability/dependencies/manifest.py`, paths relative to the project root). Each entry
+becomes one row: the package, what the project declares and where, the locked and installed
+versions, what the rest of the stack requires of it, and the verdict with its reason."""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
 COLUMNS = (("package", "Package"), ("declared", "Declared"), ("declared_in", "Declared in"),
-           ("installed", "Installed"), ("required", "Required by the stack"),
-           ("verdict", "Verdict"))
+           ("locked", "Locked"), ("installed", "Installed"),
+           ("required", "Required by the stack"), ("verdict", "Verdict"))
 
 
 def manifest_rows(manifest: Any) -> Optional[List[Dict[str, str]]]:
-    """The rows as `{key: text}` for the keys in COLUMNS, or None for any other shape."""
-    rows = manifest.get("packages") if isinstance(manifest, dict) else manifest
-    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+    """The rows as `{key: text}` for the keys in COLUMNS; None without entries."""
+    entries = manifest.get("entries") if isinstance(manifest, dict) else None
+    if not isinstance(entries, list) or not entries:
         return None
-    return [{key: _text(row.get(key)) for key, _ in COLUMNS} for row in rows]
+    return [_row(entry) for entry in entries if isinstance(entry, dict)]
+
+
+def _row(entry: Dict[str, Any]) -> Dict[str, str]:
+    specs = [spec for spec in entry.get("declared") or () if isinstance(spec, dict)]
+    verdict = _text(entry.get("verdict"))
+    reason = _text(entry.get("reason"))
+    return {
+        "package": _text(entry.get("name")),
+        "declared": ", ".join(_text(spec.get("requirement")) for spec in specs),
+        "declared_in": ", ".join(f"{spec.get('path')}:{spec.get('line')}" for spec in specs),
+        "locked": _text(entry.get("locked")),
+        "installed": _text(entry.get("installed")) or "not installed",
+        "required": _text(entry.get("required")),
+        "verdict": f"{verdict}: {reason}" if reason else verdict,
+    }
 
 
 def _text(value: Any) -> str:

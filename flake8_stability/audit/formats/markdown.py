@@ -114,13 +114,18 @@ def _summary(project: ProjectReport) -> List[str]:
                        f"({inline(project.target_origin, True)})"),
             ("Interpreter", interpreter),
             ("Versions", inline(versions, True) or "none found")]
+    if project.boot is not None:
+        rows.append(("Boot probe", inline(f"{project.boot['summary']} (it ran the app's code)",
+                                          True)))
     return (["| | |", "| --- | --- |"] + [f"| {name} | {value} |" for name, value in rows]
             + [""])
 
 
 def _finding(finding: Finding) -> List[str]:
     where = code(f"{finding.path}:{finding.line}:{finding.col + 1}")
-    lines = [f"- **{finding.code}** {where}: {inline(finding.message)}", ""]
+    mark = {True: " _(confirmed by the boot)_", False: " _(not seen at boot)_"}.get(
+        finding.confirmed, "")
+    lines = [f"- **{finding.code}** {where}: {inline(finding.message)}{mark}", ""]
     if len(finding.root_cause) > _FOLD_AFTER:
         lines.extend(["  <details><summary>Root cause</summary>", "",
                       f"  {paragraph(finding.root_cause)}", "", "  </details>", ""])

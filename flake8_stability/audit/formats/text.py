@@ -15,6 +15,7 @@ _COLOURS = {Severity.BLOCKING: "\033[31;1m", Severity.RUNTIME: "\033[33;1m",
             Severity.WARNING: "\033[36m"}
 _RESET = "\033[0m"
 _WIDTH = 100
+_BOOT_MARKS = {True: " [confirmed by the boot]", False: " [not seen at boot]"}
 
 
 def render_text(report: Report, colour: bool = False) -> str:
@@ -35,7 +36,10 @@ def _project(project: ProjectReport, colour: bool) -> List[str]:
              "  versions     " + ", ".join(
                  f"{name} {version}" for name, version in project.versions.items() if version),
              f"  verdict      {verdict}: {counts['blocking']} blocking, {counts['runtime']} "
-             f"runtime, {counts['warning']} warning in {project.files} files", ""]
+             f"runtime, {counts['warning']} warning in {project.files} files"]
+    if project.boot is not None:
+        lines.append(f"  boot probe   {project.boot['summary']} (it ran the app's code)")
+    lines.append("")
     for severity, category, findings in project.grouped():
         lines.append(_paint(f"{severity.value.upper()} — {category.value}", severity, colour))
         for finding in findings:
@@ -70,7 +74,8 @@ def _manifest(project: ProjectReport) -> List[str]:
 
 def _finding(finding: Finding, colour: bool) -> List[str]:
     head = _paint(f"{finding.code}", finding.severity, colour)
-    lines = [f"  {finding.path}:{finding.line}:{finding.col + 1}: {head} {finding.message}"]
+    lines = [f"  {finding.path}:{finding.line}:{finding.col + 1}: {head} {finding.message}"
+             + _BOOT_MARKS.get(finding.confirmed, "")]
     lines.extend(_wrapped("why", finding.root_cause))
     lines.extend(_wrapped("fix", finding.fix.description))
     for location in finding.related:
