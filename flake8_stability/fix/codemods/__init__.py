@@ -1,0 +1,1 @@
+"""One module per codemod theme; each `Codemod` subclass registers itself by name."""
