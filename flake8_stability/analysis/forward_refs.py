@@ -28,28 +28,28 @@ class UnresolvedRef:
     annotation: ast.expr  # the field's annotation, in the file
 
 
-def runtime_names(tree: ast.Module) -> Optional[Set[str]]:
+def runtime_names(module: "ModuleContext") -> Optional[Set[str]]:
     """Names the module binds at top level outside `if TYPE_CHECKING:`; None when any name may
     exist (a star import, a module `__getattr__`, writes to `globals()`)."""
     names: Set[str] = set()
-    for stmt in _runtime_statements(tree.body):
+    for stmt in _runtime_statements(module.tree.body):
         if isinstance(stmt, ast.ImportFrom) and any(a.name == "*" for a in stmt.names):
             return None
         names.update(_bound(stmt))
-    if "__getattr__" in names or "globals" in _called_names(tree):
+    if "__getattr__" in names or "globals" in _called_names(module):
         return None
     return names
 
 
 def unresolved_refs(module: "ModuleContext") -> Iterator[UnresolvedRef]:
     """The fields of the module's top-level schema classes naming what the module lacks."""
-    known = runtime_names(module.tree)
+    top = {stmt for stmt in module.tree.body if isinstance(stmt, ast.ClassDef)}
+    schemas = [model for model in module.models.models
+               if model.node in top and model.kind in (PYDANTIC, SQLMODEL)]
+    known = runtime_names(module) if schemas else None
     if known is None:
         return
-    top = {stmt for stmt in module.tree.body if isinstance(stmt, ast.ClassDef)}
-    for model in module.models.models:
-        if model.node not in top or model.kind not in (PYDANTIC, SQLMODEL):
-            continue
+    for model in schemas:
         for field in module.models.own_fields(model.node):
             if field.annotation is None or module.models.is_relationship(field.value) \
                     or module.models.is_classvar(field.annotation, field.stmt):
@@ -131,6 +131,5 @@ def _bound(stmt: ast.stmt) -> Iterator[str]:
                 yield from (n.id for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name))
 
 
-def _called_names(tree: ast.Module) -> Set[str]:
-    return {node.func.id for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+def _called_names(module: "ModuleContext") -> Set[str]:
+    return {call.func.id for call in module.calls if isinstance(call.func, ast.Name)}

@@ -3,7 +3,6 @@
 class name the project defines, and which modules some import loads at run time."""
 from __future__ import annotations
 
-import ast
 from functools import lru_cache
 from typing import Dict, FrozenSet, List, Set
 
@@ -40,7 +39,8 @@ def table_modules(model: ProjectModel) -> Dict[str, List[ModelClass]]:
 def class_names(model: ProjectModel) -> FrozenSet[str]:
     """The name of every class statement anywhere in the project."""
     return frozenset(node.name for info in model if info.tree is not None
-                     for node in ast.walk(info.tree) if isinstance(node, ast.ClassDef))
+                     and "class " in info.source.text
+                     for node in model.context(info).scopes.classes)
 
 
 @lru_cache(maxsize=8)

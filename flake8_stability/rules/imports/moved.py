@@ -66,6 +66,8 @@ def _attribute_hits(module: ModuleContext) -> Iterator[_Hit]:
     wanted = {f"{s.module}.{name}": (s, name) for s in symbols() if s.attribute
               for name in s.names if name != ANY_NAME}
     attributes = {name for _, name in wanted.values()}
+    if not any(name in module.text for name in attributes):
+        return
     unevaluated = _unevaluated_annotations(module.tree)
     for node in ast.walk(module.tree):
         if isinstance(node, ast.Attribute) and node.attr in attributes and node not in unevaluated:
