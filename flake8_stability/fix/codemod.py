@@ -38,6 +38,7 @@ class Outcome:
     module: cst.Module
     fixed: List[Target] = field(default_factory=list)
     skipped: List[Tuple[Target, str]] = field(default_factory=list)  # (target, why not)
+    notes: List[str] = field(default_factory=list)  # for the user, not the code (dependencies)
 
 
 class Codemod:

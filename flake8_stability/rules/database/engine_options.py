@@ -404,7 +404,9 @@ class DsnObjectAsUrl(DatabaseRule):
     how_to_fix = ("Convert the field where SQLAlchemy gets it: "
                   "`create_async_engine(str(settings.database_url))`; "
                   "`settings.database_url.unicode_string()` works too.")
-    fix_safety = ("Safe: `str()` returns the URL text pydantic validated, as the settings hold it "
+    fix_safety = ("Safe: the `str-dsn` codemod wraps the argument in `str(...)` (not when the "
+                  "file rebinds `str`); `str()` returns the URL text pydantic validated, as the "
+                  "settings hold it "
                   "(already normalised: `sqlite:///./app.db` reads back as `sqlite:///app.db`, "
                   "the same relative file).")
     valid = (

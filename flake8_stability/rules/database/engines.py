@@ -109,7 +109,10 @@ class AsyncEngineWithSyncDriver(DatabaseRule):
     how_to_fix = ("Name an async driver in the URL: `postgresql+asyncpg://` (or `+psycopg://` on "
                   "SQLAlchemy >= 2.0), `sqlite+aiosqlite://`, `mysql+aiomysql://`, and depend on "
                   "that driver.")
-    fix_safety = ("Safe: only the URL's scheme changes. The new driver must be installed (SBA204 "
+    fix_safety = ("Safe: the `async-driver-url` codemod changes only the scheme of the URL "
+                  "literal, in the engine call or in a module constant (or `os.getenv` default) "
+                  "of the same file that nothing else in the file reads; a URL from settings or "
+                  "another module is left to you. The new driver must be installed (SBA204 "
                   "checks that).")
     valid = (
         Valid('''
@@ -216,7 +219,10 @@ class PostgresSchemeAlias(DatabaseRule):
     how_to_fix = ("Write `postgresql+asyncpg://` (async) or `postgresql://` (sync). For URLs from "
                   "the environment, normalise them in a settings validator: "
                   "`url.replace(\"postgres://\", \"postgresql+asyncpg://\", 1)`.")
-    fix_safety = "Safe: only the scheme changes."
+    fix_safety = ("Safe: the `postgres-scheme` codemod changes only the scheme of the URL literal "
+                  "(in the engine call, or a module constant or `os.getenv` default of the same "
+                  "file) to the one the finding names; a URL from the environment needs the "
+                  "settings validator by hand.")
     valid = (
         Valid('''
             from sqlalchemy.ext.asyncio import create_async_engine

@@ -153,9 +153,13 @@ class MovedOrRemovedImport(Rule):
                   "exact import and any extra dependency, e.g. `pydantic-settings`), or, for a "
                   "name the installed version does not have yet, require the version that added "
                   "it.")
-    fix_safety = ("Safe for the import line itself: the new import binds the same name. A moved "
-                  "class may behave differently (pydantic-settings' `BaseSettings` reads its "
-                  "options from `model_config`), so run the tests.")
+    fix_safety = ("Safe for the import line itself: the `moved-import` codemod imports the name "
+                  "from where the table says it moved (splitting a multi-name import; "
+                  "`pydantic.BaseSettings` becomes `pydantic_settings.BaseSettings` with "
+                  "`import pydantic_settings`) and names the extra distribution in its output, not "
+                  "in the code. Replacements that are not a plain import (`@validator`) are left "
+                  "to you. A moved class may behave differently (pydantic-settings' "
+                  "`BaseSettings` reads its options from `model_config`), so run the tests.")
     valid = (
         Valid('''
             from pydantic import field_validator
