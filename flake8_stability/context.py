@@ -185,7 +185,12 @@ class ModuleContext:
 
     @cached_property
     def imports(self) -> ImportMap:
-        package = self.module_name.rpartition(".")[0] if self.module_name else None
+        """Import bindings; relative imports resolve against the module's package (a package's
+        `__init__.py` is its own package)."""
+        package = None
+        if self.module_name:
+            is_init = Path(self.path).name == "__init__.py"
+            package = self.module_name if is_init else self.module_name.rpartition(".")[0]
         return ImportMap(self.scopes.imports, package)
 
     @cached_property

@@ -182,15 +182,7 @@ class Resolver:
         return None
 
     def imported(self, info: ModuleInfo, node: ast.AST, local: str) -> Optional[str]:
-        """The dotted name an import statement binds to `local` (relative imports of a
-        package's `__init__.py` are relative to the package itself)."""
-        if isinstance(node, ast.ImportFrom) and node.level and info.summary is not None:
-            for record in info.summary.imports:
-                if record.node is node:
-                    base = info.absolute(record)
-                    names = dict((asname or name, name) for name, asname in record.names)
-                    return f"{base}.{names[local]}" if base and local in names else None
-            return None
+        """The dotted name an import statement binds to `local`."""
         return self.context(info).imports.bound(node, local)
 
     def _loop_items(self, info: ModuleInfo, loop: Union[ast.For, ast.AsyncFor],

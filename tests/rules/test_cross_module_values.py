@@ -64,3 +64,12 @@ def test_validators_and_unknown_values_stay_unknown_across_modules(
 def test_an_env_example_template_does_not_hide_the_default(lint: Callable[..., Flake8Run]) -> None:
     env = {".env.example": "DATABASE_URL=postgresql+asyncpg://u:p@db/app\n"}
     assert ("./app/db.py", 6, "blocking") in found(lint(project(**env), "--select", "SBA302"))
+
+
+def test_relative_imports_in_a_package_init_resolve_inside_the_package(
+        lint: Callable[..., Flake8Run]) -> None:
+    files = project(**{"app/core/__init__.py": "from .config import settings\n",
+                       "app/db.py": "from sqlalchemy.ext.asyncio import create_async_engine\n\n"
+                                    "from app.core import settings\n\n"
+                                    "engine = create_async_engine(settings.DATABASE_URL)\n"})
+    assert found(lint(files, "--select", "SBA302")) == [("./app/db.py", 5, "blocking")]
