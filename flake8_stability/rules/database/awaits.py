@@ -66,8 +66,11 @@ class CoroutineNotAwaited(DatabaseRule):
                   "parenthesise when the result is used in the same expression: "
                   "`(await session.execute(stmt)).scalars().all()`. In a plain `def`, make the "
                   "function `async def` and await it at its call sites.")
-    fix_safety = ("Safe inside `async def`: `add-await` inserts `await` (with parentheses where "
-                  "needed). Not offered in a plain `def`, where `await` is a syntax error.")
+    fix_safety = ("Safe inside `async def`: the `add-await` codemod inserts `await`, "
+                  "parenthesised when the result is used in the same expression (`(await "
+                  "session.execute(q)).all()`). Not offered in a plain `def`, and skipped in a "
+                  "lambda (where `await` is a syntax error) or a generator expression (which "
+                  "`await` would turn into an async generator).")
     valid = (
         Valid('''
             from typing import Annotated, Optional

@@ -63,7 +63,10 @@ class CreateAllOnAsyncEngine(DatabaseRule):
                   "inspect(sync_conn).get_table_names())`.")
     fix_safety = ("Safe inside an `async def`: the codemod wraps the call in `async with "
                   "engine.begin() as conn:` and runs the same DDL through "
-                  "`await conn.run_sync(...)`, in one transaction. At module level or in sync code "
+                  "`await conn.run_sync(...)`, in one transaction, passing other arguments such as "
+                  "`checkfirst=` on to `run_sync` (the connection is named `conn`, or "
+                  "`connection`/`ddl_conn` when the function uses that name). At module level or "
+                  "in sync code "
                   "the call has to move into the lifespan, which is a manual change; inspection "
                   "calls are never rewritten.")
     valid = (

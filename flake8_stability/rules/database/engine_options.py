@@ -78,7 +78,9 @@ class PoolOptionInvalidForDialect(DatabaseRule):
                   "then `create_engine(url, **pool_kwargs)`. `pool_pre_ping` and `pool_recycle` "
                   "are taken by every pool.")
     fix_safety = ("Safe: the call cannot succeed with these arguments, and without them the engine "
-                  "gets the same pool class.")
+                  "gets the same pool class. The `drop-invalid-pool-args` codemod removes exactly "
+                  "the rejected keywords from the call; arguments passed with `**` and findings "
+                  "whose pool class was assumed (SQLAlchemy version unknown) are left alone.")
     valid = (
         Valid('''
             from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -218,7 +220,11 @@ class ConnectArgInvalidForDriver(DatabaseRule):
                   "`connect_args={\"ssl\": \"require\"}`.")
     fix_safety = ("Safe: the server driver never took `check_same_thread`, and asyncpg's `ssl` "
                   "takes libpq's `sslmode` values (`disable`, `allow`, `prefer`, `require`, "
-                  "`verify-ca`, `verify-full`) with the same meaning.")
+                  "`verify-ca`, `verify-full`) with the same meaning. The `fix-connect-args` "
+                  "codemod removes the `check_same_thread` entry from the `connect_args` dict (at "
+                  "the call, `dict(...)`, or the module constant it names) and renames `sslmode` "
+                  "to `ssl` in the dict or in the URL's string literal; a URL read from the "
+                  "environment or settings is left to change there.")
     valid = (
         Valid('''
             import os

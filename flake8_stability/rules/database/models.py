@@ -789,7 +789,12 @@ class ReservedModelAttribute(DatabaseRule):
                   "factory=dict, sa_column=Column(\"metadata\", JSON))`, or in SQLAlchemy "
                   "`meta: Mapped[dict] = mapped_column(\"metadata\", JSON)`.")
     fix_safety = ("Unsafe: the database column keeps its name, but every use of the attribute in "
-                  "the code, and API payloads built from the model, must follow the rename.")
+                  "the code, and API payloads built from the model, must follow the rename. The "
+                  "`rename-reserved-attribute` codemod renames the declaration (`meta`, else "
+                  "`metadata_`; `registry_name` for `registry`) and keeps the column name with "
+                  "`Column(\"metadata\", ...)`, `mapped_column(\"metadata\", ...)` or SQLModel's "
+                  "`Field(sa_column_kwargs={\"name\": \"metadata\"})`; a field inherited from a "
+                  "base class other models share is left to rename by hand.")
     valid = (
         Valid('''
             from typing import Optional

@@ -104,8 +104,12 @@ class SyncSessionOverAsyncEngine(DatabaseRule):
                   "For a sync engine use `sessionmaker` / `Session`, or create the engine with "
                   "`create_async_engine` and an async driver.")
     fix_safety = ("Unsafe: an async session's methods must be awaited, so every place that uses "
-                  "the factory changes with it. The `async-sessionmaker` codemod only renames "
-                  "`sessionmaker(...)` to `async_sessionmaker(...)`.")
+                  "the factory changes with it. The `async-sessionmaker` codemod rewrites "
+                  "`sessionmaker(engine, ...)` without `class_=` as `async_sessionmaker(engine, "
+                  "..., expire_on_commit=False)`, imports it from `sqlalchemy.ext.asyncio` and "
+                  "drops the `sessionmaker` import when nothing else uses it. It is not offered "
+                  "on SQLAlchemy 1.4 (no `async_sessionmaker`), inside `scoped_session(...)`, for "
+                  "`Session(async_engine)` or for the reverse binding.")
     valid = (
         Valid('''
             from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -239,6 +243,9 @@ class SyncSessionOverAsyncEngine(DatabaseRule):
         call = bound.call
         if module.call_name(call) != N.SESSIONMAKER or argument(call, 1, "class_") is not None:
             return False
+        version = module.project.sqlalchemy_version
+        if version is not None and version < _SA_2_0:
+            return False  # async_sessionmaker arrived in SQLAlchemy 2.0
         parent = module.scopes.parent(call)
         return not (isinstance(parent, ast.Call) and module.call_name(parent) == N.SCOPED_SESSION)
 
@@ -320,8 +327,12 @@ class ExecOnSqlalchemySession(DatabaseRule):
                   "sqlmodel import Session` for sync code). Or keep SQLAlchemy's class and write "
                   "`(await session.execute(stmt)).scalars()`.")
     fix_safety = ("Safe: SQLModel's AsyncSession subclasses SQLAlchemy's, so every other call "
-                  "keeps working. The `sqlmodel-async-session` codemod changes the import and the "
-                  "factory's `class_=`.")
+                  "keeps working. The `sqlmodel-async-session` codemod replaces the module's "
+                  "`from sqlalchemy.ext.asyncio import AsyncSession` with `from "
+                  "sqlmodel.ext.asyncio.session import AsyncSession` and gives the session "
+                  "factory `class_=AsyncSession` when it names no class. A session known only "
+                  "from an annotation (made by a dependency in another module) is left to "
+                  "change where it is made.")
     valid = (
         Valid('''
             from fastapi import Depends, FastAPI
@@ -680,7 +691,9 @@ class ExpireOnCommitInAsyncSession(DatabaseRule):
                   "expire_on_commit=False)`. Where fresh values are needed after a commit, `await "
                   "session.refresh(obj)` explicitly.")
     fix_safety = ("Safe for request-scoped sessions (the documented setting for asyncio); objects "
-                  "keep their committed values instead of reloading them.")
+                  "keep their committed values instead of reloading them. The "
+                  "`expire-on-commit-false` codemod appends `expire_on_commit=False` to the call "
+                  "(or turns an explicit `True` into `False`).")
     valid = (
         Valid('''
             from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine

@@ -93,7 +93,10 @@ class RawSqlString(DatabaseRule):
                   "rather than formatting them into the string.")
     fix_safety = ("Safe for a constant string with no `:name` in it: the same SQL runs. An "
                   "f-string or concatenation keeps its injection risk, and `text()` reads `:name` "
-                  "as a bound parameter, so those rewrites are marked unsafe.")
+                  "as a bound parameter, so those rewrites are marked unsafe. The `wrap-text` "
+                  "codemod wraps the argument in `text(...)`, adding `from sqlalchemy import "
+                  "text` unless `text` is imported from sqlalchemy or sqlmodel already, and "
+                  "skips calls where the name `text` means something else.")
     valid = (
         Valid('''
             from fastapi import Depends
