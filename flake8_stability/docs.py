@@ -15,11 +15,8 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 # Codemods rules name that `stability-fix` does not have yet (tests/fix/test_docs.py keeps this set
 # exact: a name leaves it when its codemod is registered).
 PLANNED: FrozenSet[str] = frozenset({
-    "add-await", "async-sessionmaker", "create-init", "defer-cycle-import", "depends-uncall",
-    "drop-invalid-pool-args", "expire-on-commit-false", "fix-connect-args",
-    "include-router-attribute", "on-event-to-lifespan", "pydantic-v2-idioms",
-    "rename-reserved-attribute", "router-prefix-slashes", "run-sync-create-all",
-    "sqlmodel-async-session", "wrap-text",
+    "create-init", "defer-cycle-import", "depends-uncall", "include-router-attribute",
+    "on-event-to-lifespan", "pydantic-v2-idioms", "router-prefix-slashes",
 })
 
 

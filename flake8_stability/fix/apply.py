@@ -173,10 +173,14 @@ class _State:
 def _run_one(fix: FileFix, state: _State, name: str, findings: List[Finding],
              codemod: Optional[Type[Codemod]], unsafe: bool) -> None:
     """Apply one codemod to the current tree, recording what it fixed and skipped."""
+    if not unsafe:  # each finding may be unsafe on its own (its rule says so), or the codemod
+        gated = [f for f in findings if not f.fix.safe or (codemod is not None
+                                                           and not codemod.safe)]
+        fix.skipped.extend(Skip(f, name, "unsafe: applied only with --unsafe") for f in gated)
+        findings = [f for f in findings if f not in gated]
+        if not findings:
+            return
     safe = (codemod is None or codemod.safe) and all(f.fix.safe for f in findings)
-    if not safe and not unsafe:
-        fix.skipped.extend(Skip(f, name, "unsafe: applied only with --unsafe") for f in findings)
-        return
     if codemod is None:
         fix.skipped.extend(Skip(f, name, f"no codemod named {name} exists yet") for f in findings)
         return
