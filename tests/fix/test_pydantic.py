@@ -1,0 +1,138 @@
+"""pydantic-v2-idioms (SBA211): the exact rewrites, the idioms left to the user, and the fixed
+models working on the installed pydantic 2."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from app_fix_projects import again, findings, fix, run, write
+
+SCHEMAS = '''
+    from typing import List
+
+    from pydantic import BaseModel, Field, conlist, root_validator
+
+
+    class Country(BaseModel):
+        code: str = Field(..., regex=r"^[A-Z]{2}$")
+        tags: List[str] = Field(default_factory=list, min_items=1)
+        sizes: conlist(int, max_items=3) = []
+        full: str = ""
+
+        @root_validator
+        def fill(cls, values):
+            values["full"] = f"{values['code']}:{len(values['tags'])}"
+            return values
+
+
+    class UserOut(BaseModel):
+        id: int
+        email: str
+
+        class Config:
+            # read ORM rows
+            orm_mode = True  # for from_orm
+            extra = "forbid"
+'''
+EXPECTED = '''from typing import List
+
+from pydantic import ConfigDict, BaseModel, Field, conlist, root_validator
+
+
+class Country(BaseModel):
+    code: str = Field(..., pattern=r"^[A-Z]{2}$")
+    tags: List[str] = Field(default_factory=list, min_length=1)
+    sizes: conlist(int, max_length=3) = []
+    full: str = ""
+
+    @root_validator(skip_on_failure=True)
+    def fill(cls, values):
+        values["full"] = f"{values['code']}:{len(values['tags'])}"
+        return values
+
+
+class UserOut(BaseModel):
+    id: int
+    email: str
+
+    # read ORM rows
+    # for from_orm
+    model_config = ConfigDict(from_attributes=True, extra="forbid")
+'''
+PROOF = '''
+from app.schemas import Country, UserOut
+
+class Row:
+    id = 1
+    email = "ada@example.com"
+
+print(Country(code="FR", tags=["eu"]).full, UserOut.model_validate(Row()).email)
+try:
+    Country(code="FRA", tags=["eu"])
+except ValueError as exc:
+    print(type(exc).__name__)
+'''
+
+
+def test_pydantic_v2_idioms(tmp_path: Path) -> None:
+    write(tmp_path, {"app/__init__.py": "", "app/schemas.py": SCHEMAS})
+    assert "`regex` is removed. use `pattern` instead" in run(
+        tmp_path, "import app.schemas").stderr
+    applied = fix(tmp_path, "SBA211", "pydantic-v2-idioms")
+    schemas = tmp_path / "app/schemas.py"
+    assert schemas.read_text() == EXPECTED
+    assert applied.skipped == [] and applied.fixed == 5
+    assert again(applied) == {str(schemas): EXPECTED}
+    assert findings(tmp_path, "SBA211") == []
+    proof = run(tmp_path, PROOF)
+    assert proof.returncode == 0, proof.stderr
+    assert proof.stdout.split() == ["FR:1", "ada@example.com", "ValidationError"]
+
+
+def test_settings_config_and_what_is_left_alone(tmp_path: Path) -> None:
+    write(tmp_path, {"app/__init__.py": "", "app/config.py": '''
+        from pydantic import BaseModel, Field, root_validator
+        from pydantic_settings import BaseSettings
+
+
+        class Settings(BaseSettings):
+            database_url: str = "sqlite+aiosqlite:///./app.db"
+
+            class Config:
+                env_file = ".env"
+                allow_population_by_field_name = True
+
+
+        class Item(BaseModel):
+            name: str = Field(..., regex="[a-z]+")
+            kind: str = Field("item", const=True)
+
+            @root_validator(pre=False)
+            def check(cls, values):
+                return values
+
+
+        class Legacy(BaseModel):
+            name: str = ""
+
+            class Config:
+                orm_mode = True
+                allow_mutation = False
+    '''})
+    applied = fix(tmp_path, "SBA211", "pydantic-v2-idioms")
+    text = (tmp_path / "app/config.py").read_text()
+    assert "from pydantic_settings import SettingsConfigDict, BaseSettings\n" in text
+    assert ('    model_config = SettingsConfigDict(env_file=".env", validate_by_name=True)\n'
+            in text)
+    assert "@root_validator(pre=False, skip_on_failure=True)" in text
+    assert 'name: str = Field(..., regex="[a-z]+")' in text
+    assert sorted(applied.skipped) == [
+        (14, "the pattern is not anchored with ^: pydantic 1 matched at the start, pydantic 2 "
+             "searches anywhere (add ^ by hand if that is what it meant)"),
+        (15, "const= has no exact pydantic 2 keyword: rewrite it by hand"),
+        (26, "class Config key allow_mutation has no exact pydantic 2 equivalent"),
+        (27, "no exact pydantic 2 spelling: rewrite it by hand"),
+    ]
+    assert "        orm_mode = True\n        allow_mutation = False\n" in text
+    proof = run(tmp_path, "from app.config import Settings\n"
+                          "print(Settings.model_config['validate_by_name'])")
+    assert "regex" in proof.stderr  # the unanchored regex is still the user's to fix
