@@ -10,11 +10,16 @@ import textwrap
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Dict, List, Tuple, Type
+
+import libcst as cst
+
+import example_projects
 
 from flake8_stability.engine import Selection, audit
 from flake8_stability.findings import Finding
 from flake8_stability.fix.codemod import Outcome, apply_codemod, registry
+from flake8_stability.rules.base import Rule
 
 
 def write(root: Path, files: Dict[str, str]) -> Path:
@@ -112,3 +117,21 @@ def asgi_get(module: str, path: str) -> str:
 
         asyncio.run(main())
     ''')
+
+
+def fix_examples(rule: Type[Rule], codemod: str, folder: Path) -> List[Tuple[Applied, int]]:
+    """Apply `codemod` to each Invalid example of `rule` (those judged with the test stack):
+    (what it did, how many findings of the rule naming the codemod are left afterwards)."""
+    results = []
+    for index, example in enumerate(rule.invalid):
+        if example.installed:
+            continue
+        project = folder / f"example{index}"
+        project.mkdir(parents=True)
+        example_projects.write(example, project)
+        applied = fix(project, rule.code, codemod)
+        for path in applied.outcomes:
+            cst.parse_module(Path(path).read_text())  # still Python
+        left = [f for f in findings(project, rule.code) if f.fix.codemod == codemod]
+        results.append((applied, len(left)))
+    return results

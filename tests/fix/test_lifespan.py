@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_fix_projects import again, findings, fix, run, write
+from app_fix_projects import again, findings, fix, fix_examples, run, write
 
 from flake8_stability.fix.codemod import registry
+from flake8_stability.rules.app.lifespan import OnEventDeprecatedOrIgnored
 
 DB = '''
     STATE = []
@@ -203,3 +204,35 @@ def test_starlette_keywords_are_not_converted(tmp_path: Path) -> None:
     applied = fix(tmp_path, "SBA408", "on-event-to-lifespan", write_back=False)
     assert applied.skipped == [(6, "only @app.on_event(...) handlers are turned into a lifespan")]
     assert registry()["on-event-to-lifespan"].safe is False
+
+
+def test_handlers_added_another_way_in_the_module_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path, {"app/__init__.py": "", "app/db.py": DB, "app/main.py": '''
+        from fastapi import FastAPI
+
+        from app.db import close
+
+        app = FastAPI()
+        app.router.on_shutdown.append(close)
+
+
+        @app.on_event("startup")
+        async def startup():
+            pass
+    '''})
+    applied = fix(tmp_path, "SBA408", "on-event-to-lifespan", write_back=False)
+    assert applied.skipped == [(9, "the module also registers handlers another way "
+                                   "(add_event_handler, router.on_startup): with lifespan= they "
+                                   "would stop running")]
+
+
+def test_rule_examples(tmp_path: Path) -> None:
+    """The deprecated handler is converted; a lifespan= app and Starlette(on_startup=) are not."""
+    results = fix_examples(OnEventDeprecatedOrIgnored, "on-event-to-lifespan", tmp_path)
+    assert all(left == len(applied.skipped) for applied, left in results)
+    assert [(applied.fixed, [why for _, why in applied.skipped]) for applied, _ in results] == [
+        (1, []),
+        (0, ["app already has lifespan=: calling the handlers from it is a decision to make by "
+             "hand"]),
+        (0, ["only @app.on_event(...) handlers are turned into a lifespan"]),
+    ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_fix_projects import again, findings, fix, run, write
+from app_fix_projects import again, findings, fix, fix_examples, run, write
+
+from flake8_stability.rules.dependencies.pydantic_v1 import PydanticV1IdiomOnV2
 
 SCHEMAS = '''
     from typing import List
@@ -136,3 +138,40 @@ def test_settings_config_and_what_is_left_alone(tmp_path: Path) -> None:
     proof = run(tmp_path, "from app.config import Settings\n"
                           "print(Settings.model_config['validate_by_name'])")
     assert "regex" in proof.stderr  # the unanchored regex is still the user's to fix
+
+
+def test_patterns_pydantic_2_reads_differently_are_skipped(tmp_path: Path) -> None:
+    write(tmp_path, {"app/__init__.py": "", "app/codes.py": '''
+        from pydantic import BaseModel, Field, constr
+
+
+        class Codes(BaseModel):
+            grade: str = Field(..., regex=r"^A|B")
+            word: str = Field(..., regex=r"^(?!admin)\\w+$")
+            pair: str = Field(..., regex=r"^(a)\\1$")
+            level: constr(regex=r"^(low|high)$") = "low"
+            kind: str = Field("a", regex=r"^[|a]$")
+    '''})
+    applied = fix(tmp_path, "SBA211", "pydantic-v2-idioms")
+    text = (tmp_path / "app/codes.py").read_text()
+    assert 'level: constr(pattern=r"^(low|high)$") = "low"' in text
+    assert 'kind: str = Field("a", pattern=r"^[|a]$")' in text
+    assert [why.split(":")[0] for _, why in sorted(applied.skipped)] == [
+        "the pattern has a top-level `|`",
+        "the pattern uses look-around, back-references or \\Z, which pydantic 2 rejects",
+        "the pattern uses look-around, back-references or \\Z, which pydantic 2 rejects"]
+    assert [f.line for f in findings(tmp_path, "SBA211")] == [5, 6, 7]
+
+
+def test_rule_examples(tmp_path: Path) -> None:
+    """regex=, the bare root_validator and orm_mode are fixed; the non-annotated attribute is
+    the user's."""
+    results = fix_examples(PydanticV1IdiomOnV2, "pydantic-v2-idioms", tmp_path)
+    assert all(left == len(applied.skipped) for applied, left in results)
+    assert [applied.fixed for applied, _ in results] == [1, 1, 0, 1]
+    for index in (0, 1):
+        proof = run(tmp_path / f"example{index}", "import snippet")
+        assert proof.returncode == 0, proof.stderr
+    proof = run(tmp_path / "example3", "import snippet\n"
+                "print(snippet.to_schema(snippet.UserRow()).email)")
+    assert proof.stdout.strip() == "ada@example.com", proof.stderr

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_fix_projects import again, asgi_get, findings, fix, run, write
+from app_fix_projects import again, asgi_get, findings, fix, fix_examples, run, write
 
 from flake8_stability.fix.codemod import apply_codemod, registry
+from flake8_stability.rules.app.routers import IncludeRouterWrongObject, RouterPrefixInvalid
+from flake8_stability.rules.app.signatures import DependsCalled
 
 USERS = '''
     from fastapi import APIRouter
@@ -184,3 +186,17 @@ def test_depends_uncall_skips_a_call_with_arguments(tmp_path: Path) -> None:
     outcome = apply_codemod(registry()["depends-uncall"](), edited, [finding])
     assert outcome.module.code == edited
     assert "dependency factory" in outcome.skipped[0][1]
+
+
+def test_rule_examples(tmp_path: Path) -> None:
+    """Every Invalid example is fixed and its finding gone, except SBA405's constant prefix."""
+    for rule, codemod in ((IncludeRouterWrongObject, "include-router-attribute"),
+                          (RouterPrefixInvalid, "router-prefix-slashes"),
+                          (DependsCalled, "depends-uncall")):
+        folder = tmp_path / codemod
+        folder.mkdir()
+        results = fix_examples(rule, codemod, folder)
+        assert all(left == len(applied.skipped) for applied, left in results)
+        skipped = [why for applied, _ in results for _, why in applied.skipped]
+        assert skipped == ([] if rule is not RouterPrefixInvalid else [
+            "the prefix is not a string literal at the call: fix the value where it is defined"])

@@ -4,9 +4,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from app_fix_projects import again, findings, fix, run, write
+from app_fix_projects import again, findings, fix, fix_examples, run, write
 
 from flake8_stability.fix.codemod import apply_codemod, registry
+from flake8_stability.rules.structure.cycles import ImportCycleFailsAtImport
+from flake8_stability.rules.structure.packages import PackageWithoutInit
 
 MAIN = '''
     from fastapi import FastAPI
@@ -172,10 +174,11 @@ def test_unused_and_framework_annotations_are_skipped(tmp_path: Path) -> None:
     applied = fix(tmp_path, "SBA602", "defer-cycle-import", write_back=False)
     assert applied.skipped == [(4, "engine is used in an annotation evaluated at import or by "
                                    "a framework (line 11)")]
-    write(tmp_path, {"app/models.py": "from app.db import engine\n\nclass Hero:\n    pass\n"})
+    write(tmp_path, {"app/models.py": "from app.db import engine\n\nclass Hero:\n    pass\n",
+                     "app/service.py": "from app.models import Hero, engine\n"})
     applied = fix(tmp_path, "SBA602", "defer-cycle-import", write_back=False)
-    assert applied.skipped == [(1, "nothing in the module reads engine: it may be imported for "
-                                   "other modules")]
+    assert applied.skipped == [(1, "nothing in the module reads engine, but app/service.py may "
+                                   "import it from here")]
 
 
 def test_create_init(tmp_path: Path) -> None:
@@ -222,3 +225,18 @@ def test_create_init_skips_a_missing_folder(tmp_path: Path) -> None:
                             [finding])
     assert outcome.created == []
     assert outcome.skipped[0][1] == "the package folder is not known"
+
+
+def test_rule_examples(tmp_path: Path) -> None:
+    """SBA601's examples get their __init__.py; SBA602's examples import a name nothing reads:
+    the import is dropped and the app imports."""
+    created = fix_examples(PackageWithoutInit, "create-init", tmp_path)
+    assert [(applied.fixed, left) for applied, left in created] == [(1, 0), (1, 0)]
+    cycles = fix_examples(ImportCycleFailsAtImport, "defer-cycle-import", tmp_path / "cycles")
+    assert [(applied.fixed, left) for applied, left in cycles] == [(1, 0), (1, 0)]
+    models = (tmp_path / "cycles/example0/app/models.py").read_text()
+    assert models == ("from sqlmodel import Field, SQLModel\n\nclass Hero(SQLModel, table=True):"
+                      "\n    id: int = Field(primary_key=True)\n")
+    for index in (0, 1):
+        proof = run(tmp_path / f"cycles/example{index}", "import app.main")
+        assert proof.returncode == 0, proof.stderr

@@ -26,6 +26,7 @@ from ._nodes import dotted, keyword_arg, names_in, parents, replace_nodes, strin
 _EVENTS = ("startup", "shutdown")
 _APP_CLASSES = ("FastAPI", "fastapi.FastAPI", "fastapi.applications.FastAPI")
 _ELSEWHERE = re.compile(r"\.on_event\(|add_event_handler\(|on_startup|on_shutdown")
+_HERE = re.compile(r"add_event_handler\(|\.on_startup\b|\.on_shutdown\b")
 _NAMES = ("lifespan", "app_lifespan")
 
 
@@ -92,6 +93,9 @@ def _convert(wrapper: MetadataWrapper, app: str,
             return (f"{app} already has {keyword}=: calling the handlers from it is a decision "
                     f"to make by hand"), module
     handlers, problem = _handlers(module, app, targets, positions(wrapper))
+    if problem is None and _HERE.search(module.code):
+        problem = ("the module also registers handlers another way (add_event_handler, "
+                   "router.on_startup): with lifespan= they would stop running")
     if problem is None:
         problem = _registered_elsewhere(targets[0]) or _handler_problem(handlers)
     name = next((n for n in _NAMES if n not in names_in([module])), None)

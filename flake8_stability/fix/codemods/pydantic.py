@@ -2,8 +2,9 @@
 equivalent, and only those.
 
 - `Field(regex=...)` / `constr(regex=...)` -> `pattern=`, for a literal pattern anchored with
-  `^` (pydantic 1 used `re.match`, pydantic 2 searches, with a regex engine that has no
-  look-around and no back-references: other patterns are left to the user);
+  `^` and without a top-level `|` (pydantic 1 used `re.match`, pydantic 2 searches, with a
+  regex engine that has no look-around and no back-references: other patterns are left to the
+  user);
 - `min_items=` / `max_items=` in `Field()`, `conlist()`, `conset()`, `confrozenset()` ->
   `min_length=` / `max_length=` (what pydantic 2 maps them to);
 - a bare `@root_validator` -> `@root_validator(skip_on_failure=True)`: the same values dict
@@ -37,7 +38,7 @@ _UNSUPPORTED_REGEX = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]|\\Z")
 # pydantic 1 Config keys that pydantic 2 (and pydantic-settings 2) read with the same meaning.
 _SAME_KEYS = frozenset({
     "title", "frozen", "validate_assignment", "arbitrary_types_allowed", "use_enum_values",
-    "alias_generator", "json_encoders", "protected_namespaces"})
+    "alias_generator"})
 _SETTINGS_KEYS = frozenset({
     "env_file", "env_file_encoding", "env_prefix", "case_sensitive", "env_nested_delimiter",
     "secrets_dir"})
@@ -127,7 +128,31 @@ def _pattern_problem(value: cst.BaseExpression) -> Optional[str]:
                 "searches anywhere (add ^ by hand if that is what it meant)")
     if _UNSUPPORTED_REGEX.search(text):
         return "the pattern uses look-around, back-references or \\Z, which pydantic 2 rejects"
+    if _top_level_alternation(text):
+        return ("the pattern has a top-level `|`: pydantic 2 searches each alternative anywhere "
+                "(wrap them in a group after ^ by hand)")
     return None
+
+
+def _top_level_alternation(pattern: str) -> bool:
+    """Whether `|` splits the whole pattern (outside groups and character classes)."""
+    depth, in_class, escaped = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
 
 
 def _root_validator(wrapper: MetadataWrapper, target: Target, up: Parents,

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 from libcst.codemod import CodemodContext
@@ -13,10 +13,12 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
 from ...config import find_root
+from ...project.files import python_files
 from ..codemod import Codemod, FileCreation, Outcome, Target, node_at, positions
 from ._nodes import Replacement, dotted, parents, replace_nodes
 
-_CYCLE = re.compile(r"imports '(?P<name>\w+)' from (?P<module>[\w.]+)")
+_CYCLE = re.compile(r"circular import: (?P<importer>[\w.]+) imports '(?P<name>\w+)' from "
+                    r"(?P<module>[\w.]+)")
 _INIT = re.compile(r"Create an empty (?P<folder>.+)/__init__\.py\.")
 _DEPENDS = ("Depends", "Security")
 Parents = Dict[cst.CSTNode, cst.CSTNode]
@@ -56,6 +58,7 @@ class _Uses:
 
     functions: List[Function] = field(default_factory=list)
     quote: List[cst.Name] = field(default_factory=list)
+    typed: bool = False  # annotations need it: it goes under TYPE_CHECKING
     blocking: Optional[str] = None
 
 
@@ -63,7 +66,8 @@ class DeferCycleImport(Codemod):
     """Moves the names a cycle-closing `from X import name` fails on out of the module level:
     into each function whose body uses them (`from X import name` as the function's first
     statement), and under `if TYPE_CHECKING:` with the annotation quoted (`"Team"`) when
-    annotations use them. Skipped when any use runs at import (a base class, a default, a
+    annotations use them; a name nothing reads is dropped when no other file of the project
+    names it with this module. Skipped when any use runs at import (a base class, a default, a
     decorator, a field annotation pydantic evaluates, a module-level statement).
 
     Unsafe: the import then runs at the first call instead of at import time (its module's side
@@ -80,6 +84,7 @@ class DeferCycleImport(Codemod):
     def apply(self, wrapper: MetadataWrapper, targets: Sequence[Target]) -> Outcome:
         outcome = Outcome(wrapper.module)
         statements: Dict[cst.ImportFrom, List[Tuple[Target, str]]] = {}
+        importer = ""
         for target in targets:
             found = _CYCLE.search(target.finding.message)
             node = node_at(wrapper, target, cst.ImportFrom)
@@ -87,13 +92,15 @@ class DeferCycleImport(Codemod):
                 outcome.skipped.append((target, "no `from ... import` statement here"))
                 continue
             statements.setdefault(node, []).append((target, found["name"]))
+            importer = found["importer"]
         if len(statements) > 1:
             outcome.skipped.extend((t, "several cycle-closing imports in one module: fix one "
                                        "and audit again") for group in statements.values()
                                    for t, _ in group)
             return outcome
         for node, group in statements.items():
-            problem, module = _defer(wrapper, node, {name for _, name in group})
+            readers = partial(_read_elsewhere, Path(group[0][0].finding.path), importer)
+            problem, module = _defer(wrapper, node, {name for _, name in group}, readers)
             outcome.module = module
             if problem is None:
                 outcome.fixed.extend(t for t, _ in group)
@@ -102,8 +109,8 @@ class DeferCycleImport(Codemod):
         return outcome
 
 
-def _defer(wrapper: MetadataWrapper, node: cst.ImportFrom,
-           names: Set[str]) -> Tuple[Optional[str], cst.Module]:
+def _defer(wrapper: MetadataWrapper, node: cst.ImportFrom, names: Set[str],
+           readers: Callable[[str], Optional[str]]) -> Tuple[Optional[str], cst.Module]:
     module = wrapper.module
     up = parents(wrapper)
     line = up.get(node)
@@ -120,6 +127,10 @@ def _defer(wrapper: MetadataWrapper, node: cst.ImportFrom,
         found = _uses_of(module, scopes[node], bound, node, (up, positions(wrapper)))
         if isinstance(found, str):
             return found, module
+        reader = None if found.functions or found.typed else readers(bound)
+        if reader is not None:
+            return (f"nothing in the module reads {bound}, but {reader} may import it from "
+                    f"here"), module
         uses[bound] = found
     return None, _rewrite(module, line, node, moved, uses)
 
@@ -136,14 +147,29 @@ def _uses_of(module: cst.Module, scope: object, bound: str, node: cst.ImportFrom
         _classify(module, access.node, bound, where, uses)
         if uses.blocking:
             return uses.blocking
-    if not uses.functions and not uses.quote and not _annotation_strings(assignments[0]):
-        return f"nothing in the module reads {bound}: it may be imported for other modules"
     return uses
 
 
-def _annotation_strings(assignment: object) -> bool:
-    return any(isinstance(a.node, (cst.SimpleString, cst.ConcatenatedString))
-               for a in assignment.references)  # type: ignore[attr-defined]
+def _read_elsewhere(path: Path, importer: str, bound: str) -> Optional[str]:
+    """Another Python file of the project that may import `bound` from module `importer`
+    (`from ...<last part> import ... bound`, or `<last part>.bound`): dropping the unused
+    import would break it."""
+    path = path.resolve()
+    root = find_root(path)
+    short, name = re.escape(importer.rsplit(".", 1)[-1]), re.escape(bound)
+    pattern = re.compile(rf"from\s+[.\w]*\b{short}\s+import\s+(\([^)]*|[^\n]*)\b{name}\b"
+                         rf"|\b{short}\.{name}\b")
+    for other in python_files(root)[0]:
+        other = Path(other).resolve()
+        if other == path:
+            continue
+        try:
+            text = other.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if pattern.search(text):
+            return str(other.relative_to(root))
+    return None
 
 
 def _classify(module: cst.Module, node: cst.CSTNode, bound: str, where: Tuple[Parents, Spans],
@@ -169,11 +195,13 @@ def _classify(module: cst.Module, node: cst.CSTNode, bound: str, where: Tuple[Pa
     elif not _lazy_annotation(annotation, up, module):
         uses.blocking = (f"{bound} is used in an annotation evaluated at import or by a "
                          f"framework (line {line})")
-    elif isinstance(node, cst.Name):
-        if isinstance(up.get(node), cst.Attribute):
-            uses.blocking = f"{bound} is used as `{bound}.<attribute>` in an annotation"
-        else:
-            uses.quote.append(node)
+    elif not isinstance(node, cst.Name):
+        uses.typed = True  # already a string annotation
+    elif isinstance(up.get(node), cst.Attribute):
+        uses.blocking = f"{bound} is used as `{bound}.<attribute>` in an annotation"
+    else:
+        uses.quote.append(node)
+        uses.typed = True
 
 
 def _lazy_annotation(annotation: cst.Annotation, up: Parents, module: cst.Module) -> bool:
@@ -222,7 +250,7 @@ def _rewrite(module: cst.Module, line: cst.SimpleStatementLine, node: cst.Import
             replacements[name] = cst.SimpleString(f'"{name.value}"')
     for function, aliases in functions.items():
         replacements[function] = partial(_with_import, statement=_narrowed(node, aliases))
-    typed = [alias for alias in moved if uses[alias.evaluated_alias or alias.evaluated_name].quote]
+    typed = [alias for alias in moved if uses[alias.evaluated_alias or alias.evaluated_name].typed]
     kept = [alias for alias in node.names if alias not in moved]  # type: ignore[union-attr]
     statements: List[cst.BaseStatement] = []
     if kept:
