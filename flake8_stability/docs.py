@@ -14,10 +14,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
 
 # Codemods rules name that `stability-fix` does not have yet (tests/fix/test_docs.py keeps this set
 # exact: a name leaves it when its codemod is registered).
-PLANNED: FrozenSet[str] = frozenset({
-    "create-init", "defer-cycle-import", "depends-uncall", "include-router-attribute",
-    "on-event-to-lifespan", "pydantic-v2-idioms", "router-prefix-slashes",
-})
+PLANNED: FrozenSet[str] = frozenset()
 
 
 def render() -> str:

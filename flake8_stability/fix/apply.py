@@ -25,7 +25,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
-from .codemod import Codemod, Target, registry
+from .codemod import Codemod, FileCreation, Target, registry
 
 BOM = b"\xef\xbb\xbf"
 
@@ -71,10 +71,11 @@ class FileFix:
     applied: List[Applied] = field(default_factory=list)
     skipped: List[Skip] = field(default_factory=list)
     problem: Optional[str] = None
+    created: List[FileCreation] = field(default_factory=list)  # new files the fixes need
 
     @property
     def changed(self) -> bool:
-        return self.after != self.before
+        return self.after != self.before or bool(self.created)
 
 
 def fixable(findings: Iterable[Finding]) -> Dict[str, Dict[str, List[Finding]]]:
@@ -200,6 +201,12 @@ def _run_one(fix: FileFix, state: _State, name: str, findings: List[Finding],
                            for t in targets)
         return
     fix.skipped.extend(Skip(t.finding, name, why) for t, why in outcome.skipped)
+    new_files = [c for c in outcome.created if not Path(c.path).exists()
+                 and c.path not in {known.path for known in fix.created}]
+    if new_files:  # a file to create (an `__init__.py`): the module itself is unchanged
+        fix.created.extend(new_files)
+        fix.applied.append(Applied(name, safe, tuple(t.finding for t in outcome.fixed),
+                                   tuple(outcome.notes)))
     if outcome.module.code == state.module.code:
         return
     conflict = state.advance(outcome.module, name)
@@ -239,7 +246,7 @@ def _line_count(text: str) -> int:
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace the file's content by `data` through a temporary file in the same folder, keeping
     its permission bits."""
-    mode = path.stat().st_mode & 0o7777
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

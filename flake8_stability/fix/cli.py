@@ -136,6 +136,15 @@ def _print_diff(out: BinaryIO, fix: FileFix, shown: str) -> None:
                                f"b/{shown}".encode())
     for line in lines:
         out.write(line if line.endswith(b"\n") else line + b"\n" + NO_NEWLINE)
+    for created in fix.created:
+        new = _shown(created.path, ())
+        out.write(f"# stability-fix: create {new}"
+                  f"{'' if created.content else ' (empty)'}\n--- /dev/null\n+++ b/{new}\n"
+                  .encode())
+        body = created.content.splitlines(True)
+        if body:
+            out.write(f"@@ -0,0 +1,{len(body)} @@\n".encode())
+            out.write(b"".join(b"+" + line.encode() for line in body))
 
 
 def _notes(fix: FileFix) -> List[str]:
@@ -161,8 +170,14 @@ def _write(fixes: Sequence[FileFix], results: Sequence[ProjectAudit]) -> int:
         if not fix.changed:
             continue
         shown = _shown(fix.path, results)
-        write_atomically(Path(fix.path), fix.after)
-        written += 1
+        if fix.after != fix.before:
+            write_atomically(Path(fix.path), fix.after)
+            written += 1
+        for created in fix.created:
+            if not Path(created.path).exists():
+                write_atomically(Path(created.path), created.content.encode("utf-8"))
+                written += 1
+                print(f"created {_shown(created.path, results)}")
         fixed = sum(len(applied.findings) for applied in fix.applied)
         codemods = ", ".join(applied.codemod for applied in fix.applied)
         print(f"fixed {shown}: {fixed} finding(s) by {codemods}")

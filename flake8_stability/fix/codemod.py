@@ -31,6 +31,14 @@ class Target:
         return cls(finding.line, finding.col, finding)
 
 
+@dataclass(frozen=True)
+class FileCreation:
+    """A new file a fix needs (an `__init__.py`): its absolute path and its text."""
+
+    path: str
+    content: str = ""
+
+
 @dataclass
 class Outcome:
     """What a codemod did to one file."""
@@ -39,6 +47,7 @@ class Outcome:
     fixed: List[Target] = field(default_factory=list)
     skipped: List[Tuple[Target, str]] = field(default_factory=list)  # (target, why not)
     notes: List[str] = field(default_factory=list)  # for the user, not the code (dependencies)
+    created: List[FileCreation] = field(default_factory=list)  # files to write, unchanged module
 
 
 class Codemod:

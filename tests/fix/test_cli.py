@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List
 
 import libcst as cst
-from _fix_projects import findings_of, write_project
+from fix_projects import findings_of, write_project
 
 from flake8_stability.fix.apply import _State, fix_files
 from flake8_stability.fix.codemod import apply_codemod, registry
@@ -180,3 +180,20 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2
         assert result.stderr.startswith("stability-fix: error: ")
         assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_missing_init_is_shown_as_a_new_file_then_created_once(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "shop", {
+        "app/main.py": "from fastapi import FastAPI\n\nfrom app.routers import users\n\n"
+                       "app = FastAPI()\napp.include_router(users.router)\n",
+        "app/routers/users.py": "from fastapi import APIRouter\n\nrouter = APIRouter()\n"})
+    shown = fix_cli(root, "--select", "SBA601", ".")
+    assert shown.returncode == 1, shown.stderr
+    assert "# stability-fix: create app/routers/__init__.py (empty)" in shown.stdout
+    assert "+++ b/app/routers/__init__.py" in shown.stdout
+    assert not (root / "app" / "routers" / "__init__.py").exists()
+    written = fix_cli(root, "--select", "SBA601", "--write", ".")
+    assert written.returncode == 0 and "created app/routers/__init__.py" in written.stdout
+    assert (root / "app" / "routers" / "__init__.py").read_bytes() == b""
+    again = fix_cli(root, "--select", "SBA601", ".")
+    assert again.returncode == 0 and again.stdout == ""

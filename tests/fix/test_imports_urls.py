@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 import pytest
-from _fix_projects import findings_of, run_python, write_project
+from fix_projects import findings_of, run_python, write_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -63,8 +63,15 @@ class OnEventDeprecatedOrIgnored(Rule):
     how_to_fix = ("Put startup and shutdown code into one `@asynccontextmanager async def "
                   "lifespan(app)` (startup before `yield`, shutdown after it) and pass "
                   "`lifespan=lifespan`; with an existing lifespan, call the handlers from it.")
-    fix_safety = ("Safe when the handlers only run startup/shutdown code: startup handlers go "
-                  "before `yield` and shutdown handlers after it, each in their order.")
+    fix_safety = ("Unsafe (applied with --unsafe): the `on-event-to-lifespan` codemod adds one "
+                  "`@asynccontextmanager async def lifespan(app)` that calls the startup "
+                  "handlers before `yield` and the shutdown handlers after it, each in their "
+                  "order, passes `lifespan=lifespan` to `FastAPI(...)` and drops the "
+                  "`@app.on_event` decorators (the functions stay). With lifespan=, handlers "
+                  "that other code registers at run time (libraries calling "
+                  "add_event_handler) stop running. It skips apps that already have "
+                  "lifespan= or on_startup=, apps created in another module, handlers with "
+                  "other decorators, and projects where another module registers handlers.")
     valid = (
         Valid({"app/__init__.py": "", "app/main.py": '''
             from contextlib import asynccontextmanager
@@ -189,7 +196,7 @@ class OnEventDeprecatedOrIgnored(Rule):
             f"FastAPI ({fastapi}) warns \"DeprecationWarning: on_event is deprecated, use "
             f"lifespan event handlers instead.\" and the handler stops running as soon as the "
             f"app is given lifespan=.",
-            _LIFESPAN_FIX,
+            _LIFESPAN_FIX, safe=False,
         )
 
     def _add_event_handler(self, module: ModuleContext, call: ast.Call) -> Iterator[Finding]:

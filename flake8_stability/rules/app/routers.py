@@ -368,8 +368,10 @@ class IncludeRouterWrongObject(ProjectRule):
            "attribute '_contains_router'`. uvicorn stops before serving anything.")
     how_to_fix = ("Pass the router object: `app.include_router(users.router)`; make router "
                   "factories `return router` (and call them); do not make them `async`.")
-    fix_safety = ("Safe when the module defines exactly one router (the codemod writes "
-                  "`users.router`); otherwise pick the router by hand.")
+    fix_safety = ("Safe: when the module defines exactly one router (the only case the finding "
+                  "names it), the `include-router-attribute` codemod writes `users.router` for "
+                  "`users`; with several routers, or for functions and factories, fix it by "
+                  "hand.")
     valid = (
         Valid({
             "app/__init__.py": "",
@@ -544,7 +546,10 @@ class RouterPrefixInvalid(Rule):
            "prefix must not end with '/', as the routes will start with '/'`.")
     how_to_fix = ("Write prefixes as `/users`: one leading slash, none at the end; for the "
                   "root, leave the prefix out.")
-    fix_safety = "Safe: the codemod only adds the leading slash and strips the trailing ones."
+    fix_safety = ("Safe: the `router-prefix-slashes` codemod adds the leading slash and strips "
+                  "the trailing ones of a string literal written in the call (`\"/\"` becomes "
+                  "`\"\"`), keeping its quotes; a prefix taken from a constant or from settings "
+                  "is fixed by hand where it is defined.")
     valid = (
         Valid('''
             from fastapi import APIRouter, FastAPI

@@ -290,8 +290,9 @@ class DependsCalled(ProjectRule):
            "at import when the route is declared at module level (the catalog's runtime "
            "default is raised to blocking then).")
     how_to_fix = "Pass the function itself: `Depends(get_db)`."
-    fix_safety = "Safe: the codemod removes the empty call parentheses; calls with arguments are "\
-                 "left to the user."
+    fix_safety = ("Safe: the `depends-uncall` codemod removes the empty call parentheses "
+                  "(`Depends(get_db)`, also in `Security()` and `dependency=`); calls with "
+                  "arguments are left to the user.")
     valid = (
         Valid({
             "app/__init__.py": "",

@@ -124,10 +124,18 @@ class PydanticV1IdiomOnV2(Rule):
                   "attribute, `model_config = ConfigDict(from_attributes=True)` / "
                   "`SettingsConfigDict(...)` instead of `class Config`, `Field(validation_alias="
                   "\"ENV_NAME\")` in settings, `min_length`/`max_length`/`frozen` in `Field()`.")
-    fix_safety = ("Mostly safe: the new spellings mean the same. Unsafe where pydantic 2 changed "
-                  "the semantics: a `model_validator(mode=\"after\")` receives the model instead "
-                  "of a values dict, and a settings field given `validation_alias` is no longer "
-                  "filled from its own name.")
+    fix_safety = ("Safe: the `pydantic-v2-idioms` codemod makes only the rewrites that mean the "
+                  "same: `regex=` -> `pattern=` for a literal pattern anchored with `^` without "
+                  "look-around or back-references (pydantic 2 searches instead of matching and "
+                  "uses another regex engine), `min_items`/`max_items` -> `min_length`/"
+                  "`max_length`, a bare `@root_validator` -> `@root_validator(skip_on_failure="
+                  "True)` (it then no longer runs after a field failed), and a `class Config` "
+                  "holding only translatable keys -> `model_config = ConfigDict(...)` "
+                  "(`SettingsConfigDict` for settings). Left to the user: `const`, "
+                  "`unique_items`, `allow_mutation`, `env=` (a `validation_alias` is no longer "
+                  "filled from the field's own name), removed Config keys, non-annotated "
+                  "attributes, `__root__`, and `model_validator(mode=\"after\")`, which receives "
+                  "the model instead of a values dict.")
     valid = (
         Valid('''
             from typing import Annotated, ClassVar

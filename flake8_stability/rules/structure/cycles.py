@@ -118,8 +118,15 @@ class ImportCycleFailsAtImport(ProjectRule):
                   "`app.db.engine` at call time), import it under `if TYPE_CHECKING:` when only "
                   "annotations need it, or move the shared object (Base, engine, settings) to a "
                   "module that imports nothing of the project.")
-    fix_safety = ("Unsafe in general: moving an import changes when the module's code runs. "
-                  "Deferring it into the function that uses it is the smallest change.")
+    fix_safety = ("Unsafe (applied with --unsafe): the `defer-cycle-import` codemod moves the "
+                  "failing names into each function whose body uses them, and under `if "
+                  "TYPE_CHECKING:` with the annotation quoted (`Optional[\"Team\"]`) when only "
+                  "plain function signatures or SQLModel `Relationship()` attributes use them; "
+                  "it drops a name nothing reads when no other module may import it from here. "
+                  "The import then runs at the first call, and other modules importing the name "
+                  "from this one lose it. Names used at import (base classes, defaults, "
+                  "decorators, module code, annotations pydantic or FastAPI evaluate) are left "
+                  "to the user.")
     codemod = "defer-cycle-import"
     valid = (
         Valid({

@@ -123,10 +123,10 @@ class PackageWithoutInit(ProjectRule):
            "`ModuleNotFoundError: No module named 'app.routers'`.")
     how_to_fix = ("Create an empty `__init__.py` in the folder (and in every parent folder up to "
                   "the import root that lacks one).")
-    fix_safety = ("Safe: an empty `__init__.py` turns the namespace package into a regular "
-                  "package with the same name and the same modules. Only a package that is "
-                  "deliberately split across several folders (a true namespace package) must "
-                  "stay without one.")
+    fix_safety = ("Safe: the `create-init` codemod creates the empty `__init__.py`, which turns "
+                  "the namespace package into a regular package with the same name and the same "
+                  "modules. Only a package that is deliberately split across several folders (a "
+                  "true namespace package) must stay without one.")
     valid = (
         Valid({
             "app/__init__.py": "",
