@@ -279,3 +279,14 @@ def test_boot_confirms_what_the_static_rules_predicted(tmp_path: Path) -> None:
     booted = stability_audit("--boot", "--boot-get", "/docs", str(healthy))
     assert booted.returncode == 0, booted.stdout
     assert "boot probe   booted (it ran the app's code)" in booted.stdout
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    many = {f"app/db{index}.py": DB for index in range(300)}  # far more than a pipe buffer
+    root = project(tmp_path / "many", many)
+    for module in ("flake8_stability.audit.cli", "flake8_stability.fix.cli"):
+        command = f"{sys.executable} -m {module} {root} | head -1"
+        done = subprocess.run(["bash", "-c", command], cwd=REPO, capture_output=True,
+                              text=True, timeout=300)
+        assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+        assert len(done.stdout.splitlines()) == 1

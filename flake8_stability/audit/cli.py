@@ -12,6 +12,7 @@ from typing import Optional, Sequence
 from ..config import TARGET_PATTERN
 from ..engine import ProjectAudit, Selection, audit
 from ..findings import Severity
+from ..pipes import reader_went_away
 from .baseline import BaselineError, apply_baseline, write_baseline
 from .formats import FORMATS
 from .formats.dot import render_dot
@@ -32,6 +33,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BaselineError as exc:
         print(f"stability-audit: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:
+        return reader_went_away()
 
 
 class _UsageError(Exception):

@@ -24,6 +24,7 @@ from typing import BinaryIO, List, NoReturn, Optional, Sequence, Set, Tuple
 from ..config import TARGET_PATTERN, find_root
 from ..engine import ProjectAudit, Selection, audit
 from ..findings import Finding
+from ..pipes import reader_went_away
 from .apply import FileFix, applied_codes, fix_files, write_atomically
 
 USAGE_ERROR = 2
@@ -47,6 +48,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except _UsageError as exc:
         print(f"stability-fix: error: {exc}", file=sys.stderr)
         return USAGE_ERROR
+    except BrokenPipeError:
+        return reader_went_away()
 
 
 def _parser() -> argparse.ArgumentParser:
