@@ -53,9 +53,13 @@ def site_packages(example: Example) -> str:
 def interpreter(example: Example) -> str:
     """The interpreter that runs the example's code: its venv's own for a `python==X.Y` pin,
     else the test stack's."""
-    if example.installed and stack_venvs.python_version(example.installed):
-        return str(stack_venvs.python_of(example.installed))
-    return sys.executable
+    version = stack_venvs.python_version(example.installed) if example.installed else None
+    if version is None:
+        return sys.executable
+    python = stack_venvs.python_of(example.installed)
+    if not python.exists():
+        pytest.skip(f"no Python {version} on this machine to build the example's venv")
+    return str(python)
 
 
 def write(example: Example, folder: Path) -> None:
