@@ -6,7 +6,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from src.api import health, products
 from src.core.config import settings
-from src.db.session import init_db
+from src.db.session import engine, init_db
 
 
 @asynccontextmanager
@@ -16,6 +16,13 @@ async def lifespan(app: FastAPI):
 
 
 app = FastAPI(title=settings.app_name, lifespan=lifespan)
-app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"])
+app.add_middleware(
+    CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"]
+)
 app.include_router(products.router)
 app.include_router(health.router)
+
+
+@app.on_event("shutdown")
+async def close_engine() -> None:
+    await engine.dispose()
