@@ -4,21 +4,18 @@ are often real). Keys stay visible; values are shown as `***`. A URL value is ma
 URL (its password), so a report can still say which driver or host it names."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, List, Tuple
 
 from ..analysis.urls import redact
 from ..findings import Finding, Fix
+from ..project.env_sources import read_env_file
 
 if TYPE_CHECKING:
     from ..context import ProjectContext
 
-_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.]*\s*=\s*(?P<value>.*)$")
 _MIN_SECRET = 4  # shorter values ("1", "dev", "true") are not worth masking and mask too much
-_UNQUOTED_COMMENT = re.compile(r"\s+#.*$")
-_MAX_BYTES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -49,22 +46,9 @@ class Redactor:
 
 
 def _values(path: Path) -> List[str]:
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_BYTES:
-            return []
-        text = path.read_bytes().decode("utf-8", "replace")
-    except OSError:
+    """The values a `.env` file sets, read with the project's dotenv parser (URLs left out: their
+    passwords are masked like any URL's)."""
+    parsed = read_env_file(path)
+    if parsed is None:
         return []
-    found = []
-    for line in text.splitlines():
-        match = _ASSIGNMENT.match(line)
-        if match is None:
-            continue
-        value = match.group("value").strip()
-        if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) >= 2:
-            value = value[1:-1]
-        else:
-            value = _UNQUOTED_COMMENT.sub("", value)
-        if value and "://" not in value:
-            found.append(value)
-    return found
+    return [entry.value for entry in parsed.entries if entry.value and "://" not in entry.value]

@@ -21,13 +21,13 @@ from typing import IO, Any, Dict, List, Optional, Tuple
 
 from ..audit.secrets import Redactor
 from ..context import ProjectContext
+from ..project.env_sources import read_env_file
 from ..probes import boot as boot_script
 from .result import (BOOTED, EXITED, FAILED, NOT_RUN, TIMEOUT, BootResult, Frame, RaisedError,
                      Route)
 
 OUTPUT_CAP = 64 * 1024  # bytes kept of each stream (the tail)
 _GRACE = 3.0  # seconds after the deadline before the hard kill
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*)$")
 _SECRET_KEY = re.compile(r"PASS|SECRET|TOKEN|KEY|CREDENTIAL|DSN|DATABASE_URL", re.IGNORECASE)
 _MIN_ENV_SECRET = 8  # shorter values of the user's variables ("true", "dev") are not masked
 _HANG_FRAME = re.compile(r'^\s*File "(?P<file>.*)", line (?P<line>\d+) in (?P<function>.*)$')
@@ -81,22 +81,13 @@ def probe_environment(env_files: Tuple[Path, ...]) -> Dict[str, str]:
 
 
 def _env_values(path: Path) -> Dict[str, str]:
-    """KEY=VALUE lines (`export` allowed, quotes stripped, comments and blanks skipped)."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return {}
+    """The file's KEY=VALUE bindings, read with the project's dotenv parser (the first binding
+    of a key is kept)."""
+    parsed = read_env_file(path)
     values: Dict[str, str] = {}
-    for line in text.splitlines():
-        match = _ENV_LINE.match(line)
-        if match is None:
-            continue
-        value = match.group("value").strip()
-        if value[:1] in ("'", '"') and value[-1:] == value[:1] and len(value) >= 2:
-            value = value[1:-1]
-        else:
-            value = re.sub(r"\s+#.*$", "", value)
-        values.setdefault(match.group("key"), value)
+    for entry in parsed.entries if parsed is not None else ():
+        if entry.value is not None:
+            values.setdefault(entry.key, entry.value)
     return values
 
 
