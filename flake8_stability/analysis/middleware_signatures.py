@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
 
 from ..probes import signatures as probe
-from ..project.resolve import INSTALLED, PROJECT, UNKNOWN
+from ..project.resolve import INSTALLED, UNKNOWN
+from .definitions import definition
 from .middleware import MiddlewareUse
 
 if TYPE_CHECKING:
@@ -130,23 +131,7 @@ def _from_project(module: "ModuleContext", use: MiddlewareUse) -> Optional[Accep
 def _project_class(module: "ModuleContext",
                    expr: ast.expr) -> Optional[Tuple["ModuleContext", ast.ClassDef]]:
     """The class definition `expr` names: in this module, or imported from a project module."""
-    if isinstance(expr, ast.Name):
-        bindings = module.scopes.lookup(expr.id, expr)
-        if len(bindings) == 1 and bindings[0].kind == "class":
-            return module, bindings[0].node  # type: ignore[return-value]
-    dotted = module.qualname(expr)
-    if dotted is None or module.module_name is None or "." not in dotted:
-        return None
-    owner, _, name = dotted.rpartition(".")
-    model = module.project.model
-    if model.resolve(owner.split(".", 1)[0]).kind != PROJECT:
-        return None
-    info = model.project_module(owner)
-    if info is None or info.tree is None:
-        return None
-    classes = [node for node in info.tree.body
-               if isinstance(node, ast.ClassDef) and node.name == name]
-    return (model.context(info), classes[0]) if len(classes) == 1 else None
+    return definition(module, expr, "class")  # type: ignore[return-value]
 
 
 def _from_class(module: "ModuleContext", cls: ast.ClassDef, depth: int) -> Optional[Accepted]:

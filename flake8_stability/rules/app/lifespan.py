@@ -11,6 +11,7 @@ from typing import Iterator, List, Optional, Set, Tuple, Union
 from packaging.version import Version
 
 from ...analysis.apps import API_ROUTER, FASTAPI, STARLETTE, App, app_named, created_app
+from ...analysis.definitions import definition
 from ...analysis.lifecycle import IMPORT
 from ...analysis.values import own_nodes
 from ...context import ModuleContext
@@ -299,23 +300,7 @@ def _lifespan_function(module: ModuleContext,
                        expr: ast.expr) -> Optional[Tuple[ModuleContext, Function]]:
     """The function `expr` names and the module defining it: a function of this module, or a
     top-level function imported from another module of the project."""
-    if isinstance(expr, ast.Name):
-        bindings = module.scopes.lookup(expr.id, expr)
-        if len(bindings) == 1 and bindings[0].kind == "def":
-            return module, bindings[0].node  # type: ignore[return-value]
-    dotted = module.qualname(expr)
-    if dotted is None or module.module_name is None or "." not in dotted:
-        return None
-    owner, _, name = dotted.rpartition(".")
-    model = module.project.model
-    info = model.project_module(owner)
-    if info is None or info.tree is None or info.path == Path(module.path).resolve():
-        return None
-    other = model.context(info)
-    bindings = other.scopes.lookup(name, info.tree)
-    if len(bindings) != 1 or bindings[0].kind != "def":
-        return None
-    return other, bindings[0].node  # type: ignore[return-value]
+    return definition(module, expr, "def")  # type: ignore[return-value]
 
 
 class LifespanWrongShape(Rule):
