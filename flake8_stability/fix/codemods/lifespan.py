@@ -18,9 +18,8 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper
 
-from ...config import find_root
-from ...project.files import python_files
 from ..codemod import Codemod, Outcome, Target, node_at, positions
+from ._project import other_file_matching
 from ._nodes import dotted, keyword_arg, names_in, parents, replace_nodes, string_literal
 
 _EVENTS = ("startup", "shutdown")
@@ -182,20 +181,11 @@ def _handler_problem(handlers: List[_Handler]) -> Optional[str]:
 
 def _registered_elsewhere(target: Target) -> Optional[str]:
     """Another Python file of the project that registers startup/shutdown handlers."""
-    path = Path(target.finding.path).resolve()
-    root = find_root(path)
-    for other in python_files(root)[0]:
-        other = Path(other).resolve()
-        if other == path:
-            continue
-        try:
-            text = other.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if _ELSEWHERE.search(text):
-            return (f"{other.relative_to(root)} also registers startup/shutdown handlers: with "
-                    f"lifespan= they would stop running")
-    return None
+    other = other_file_matching(Path(target.finding.path), _ELSEWHERE)
+    if other is None:
+        return None
+    return (f"{other} also registers startup/shutdown handlers: with lifespan= they would stop "
+            f"running")
 
 
 def _undecorated(handler: _Handler) -> cst.FunctionDef:

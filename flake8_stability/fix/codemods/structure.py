@@ -13,8 +13,8 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
 from ...config import find_root
-from ...project.files import python_files
 from ..codemod import Codemod, FileCreation, Outcome, Target, node_at, positions
+from ._project import other_file_matching
 from ._nodes import Replacement, dotted, parents, replace_nodes
 
 _CYCLE = re.compile(r"circular import: (?P<importer>[\w.]+) imports '(?P<name>\w+)' from "
@@ -154,22 +154,10 @@ def _read_elsewhere(path: Path, importer: str, bound: str) -> Optional[str]:
     """Another Python file of the project that may import `bound` from module `importer`
     (`from ...<last part> import ... bound`, or `<last part>.bound`): dropping the unused
     import would break it."""
-    path = path.resolve()
-    root = find_root(path)
     short, name = re.escape(importer.rsplit(".", 1)[-1]), re.escape(bound)
     pattern = re.compile(rf"from\s+[.\w]*\b{short}\s+import\s+(\([^)]*|[^\n]*)\b{name}\b"
                          rf"|\b{short}\.{name}\b")
-    for other in python_files(root)[0]:
-        other = Path(other).resolve()
-        if other == path:
-            continue
-        try:
-            text = other.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if pattern.search(text):
-            return str(other.relative_to(root))
-    return None
+    return other_file_matching(path, pattern)
 
 
 def _classify(module: cst.Module, node: cst.CSTNode, bound: str, where: Tuple[Parents, Spans],
