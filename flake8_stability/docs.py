@@ -61,6 +61,8 @@ def _section(rule: Type[Rule]) -> List[str]:
         f"**How to fix.** {rule.how_to_fix}",
         "",
         f"**Fix safety.** {rule.fix_safety}",
+        "",
+        f"**Versions affected.** {rule.versions}",
     ]
     for example in rule.invalid:
         lines += _example("Flagged", example)
