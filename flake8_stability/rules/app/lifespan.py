@@ -46,7 +46,7 @@ class OnEventDeprecatedOrIgnored(Rule):
     name = "on-event-deprecated-or-ignored"
     severity = Severity.WARNING
     category = Category.APP
-    versions = ("FastAPI >= 0.93 (lifespan= and the deprecation); Starlette >= 1.0 also removed "
+    versions = ("FastAPI >= 0.93, which added `lifespan=`; Starlette >= 1.0 also removed "
                 "`on_startup` and `on_event` from Starlette apps.")
     summary = "startup/shutdown handlers registered with `on_event` / `on_startup`"
     references = ("E08",)
