@@ -72,7 +72,8 @@ def _module_file(module: str, roots: Tuple[Path, ...]) -> Optional[str]:
 
 
 def probe_environment(env_files: Tuple[Path, ...]) -> Dict[str, str]:
-    """`os.environ`, completed by the `.env` files the boot command loads (the first file that sets a key wins)."""
+    """`os.environ`, completed by the `.env` files the boot command loads (the first file that
+    sets a key wins)."""
     env = dict(os.environ)
     for path in env_files:
         for key, value in _env_values(path).items():
