@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from types import MappingProxyType
+from typing import Any, Dict, Mapping, Optional, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -46,14 +47,24 @@ class Location:
 
 @dataclass(frozen=True)
 class Fix:
-    """How to fix a finding: text for humans, and the codemod that makes the exact edit."""
+    """How to fix a finding: text for humans, the codemod that makes the exact edit, and the
+    facts that codemod needs (`data`: names, keys, folders; read-only), so that it never parses
+    the human text."""
 
     description: str
     codemod: Optional[str] = None
     safe: bool = True
+    data: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data", MappingProxyType(dict(self.data)))
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"description": self.description, "codemod": self.codemod, "safe": self.safe}
+        fields: Dict[str, Any] = {"description": self.description, "codemod": self.codemod,
+                                  "safe": self.safe}
+        if self.data:
+            fields["data"] = dict(self.data)
+        return fields
 
 
 @dataclass(frozen=True)
