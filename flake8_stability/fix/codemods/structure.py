@@ -13,6 +13,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
 from ...config import find_root
+from .. import edits
 from ..codemod import Codemod, FileCreation, Outcome, Target, node_at, positions
 from ._project import other_file_matching
 from ._nodes import Replacement, dotted, parents, replace_nodes
@@ -238,8 +239,9 @@ def _rewrite(module: cst.Module, line: cst.SimpleStatementLine, node: cst.Import
     typed = [alias for alias in moved if uses[alias.evaluated_alias or alias.evaluated_name].typed]
     kept = [alias for alias in node.names if alias not in moved]  # type: ignore[union-attr]
     statements: List[cst.BaseStatement] = []
-    if kept:
-        statements.append(line.with_changes(body=[_narrowed(node, kept)]))
+    if kept:  # the names left keep the statement as written, comments and parentheses
+        names = edits.without_elements(node.names, lambda alias: alias in moved)  # type: ignore
+        statements.append(line.with_changes(body=[node.with_changes(names=names)]))
     if typed:
         guard = cst.parse_statement("if TYPE_CHECKING:\n    pass\n")
         body = cst.IndentedBlock([cst.SimpleStatementLine(
