@@ -3,8 +3,10 @@ its data, never from its text, so rewording a message or a fix description chang
 the data survives the JSON report and the redactor."""
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
+import pickle
 from pathlib import Path
 from typing import Dict
 
@@ -108,6 +110,7 @@ def test_fix_data_is_read_only_and_survives_json_and_redaction() -> None:
                                                                     "router": "router"})
     with pytest.raises(TypeError):
         fix.data["router"] = "other"  # type: ignore[index]
+    assert pickle.loads(pickle.dumps(fix)) == fix and hash(fix) == hash(copy.deepcopy(fix))
     finding = dataclasses.replace(Finding.from_dict(_minimal()), fix=fix)
     again = Finding.from_dict(json.loads(json.dumps(finding.to_dict())))
     assert again == finding and dict(again.fix.data) == {"argument": "users", "router": "router"}
