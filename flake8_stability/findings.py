@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Tuple
 
 
 class Severity(str, enum.Enum):
@@ -44,16 +44,51 @@ class Location:
         return {"path": self.path, "line": self.line, "col": self.col, "note": self.note}
 
 
+class FixData(Mapping[str, str]):
+    """A read-only `{name: text}` mapping that hashes and pickles like the finding holding it."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: "Mapping[str, str] | Iterable[Tuple[str, str]]" = ()) -> None:
+        self._items: Dict[str, str] = dict(items)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(frozenset(self._items.items()))
+
+    def __repr__(self) -> str:
+        return f"FixData({self._items!r})"
+
+
 @dataclass(frozen=True)
 class Fix:
-    """How to fix a finding: text for humans, and the codemod that makes the exact edit."""
+    """How to fix a finding: text for humans, the codemod that makes the exact edit, and the
+    facts that codemod needs (`data`: names, keys, folders; read-only), so that it never parses
+    the human text."""
 
     description: str
     codemod: Optional[str] = None
     safe: bool = True
+    data: Mapping[str, str] = field(default_factory=FixData)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.data, FixData):
+            object.__setattr__(self, "data", FixData(self.data))
 
     def to_dict(self) -> Dict[str, Any]:
-        return {"description": self.description, "codemod": self.codemod, "safe": self.safe}
+        fields: Dict[str, Any] = {"description": self.description, "codemod": self.codemod,
+                                  "safe": self.safe}
+        if self.data:
+            fields["data"] = dict(self.data)
+        return fields
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, List, Tuple
 
 from ..analysis.urls import redact
-from ..findings import Finding, Fix
+from ..findings import Finding
 from ..project.env_sources import read_env_file
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ class Redactor:
         return masked
 
     def finding(self, finding: Finding) -> Finding:
-        fix = Fix(self.text(finding.fix.description), finding.fix.codemod, finding.fix.safe)
+        fix = replace(finding.fix, description=self.text(finding.fix.description),
+                      data={key: self.text(value) for key, value in finding.fix.data.items()})
         related = tuple(replace(loc, note=self.text(loc.note)) for loc in finding.related)
         return replace(finding, message=self.text(finding.message),
                        root_cause=self.text(finding.root_cause), fix=fix, related=related)

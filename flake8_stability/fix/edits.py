@@ -84,9 +84,28 @@ def with_keyword(call: cst.Call, name: str, value: cst.BaseExpression) -> cst.Ca
     elif isinstance(last.comma, cst.Comma) and isinstance(call.whitespace_before_args,
                                                           cst.ParenthesizedWhitespace):
         separator = cst.Comma(whitespace_after=call.whitespace_before_args)
-    moved = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+    own = _line_end(last.comma)  # the old last argument keeps its comment, no other
+    moved = last.with_changes(comma=_ending_line(separator, own),
+                              whitespace_after_arg=cst.SimpleWhitespace(""))
     return call.with_changes(args=[*rest, moved, new.with_changes(
-        comma=last.comma, whitespace_after_arg=last.whitespace_after_arg)])
+        comma=_ending_line(last.comma, cst.TrailingWhitespace()),
+        whitespace_after_arg=last.whitespace_after_arg)])
+
+
+def _line_end(comma: object) -> cst.TrailingWhitespace:
+    """What follows a comma that ends its line (a comment), else nothing."""
+    after = comma.whitespace_after if isinstance(comma, cst.Comma) else None
+    return after.first_line if isinstance(after, cst.ParenthesizedWhitespace) \
+        else cst.TrailingWhitespace()
+
+
+def _ending_line(comma: object, end: cst.TrailingWhitespace) -> object:
+    """`comma`, ending its line with `end` instead of what it had, when it ends a line."""
+    if isinstance(comma, cst.Comma) and isinstance(comma.whitespace_after,
+                                                   cst.ParenthesizedWhitespace):
+        return comma.with_changes(whitespace_after=comma.whitespace_after.with_changes(
+            first_line=end))
+    return comma
 
 
 def without_args(call: cst.Call, drop: Callable[[cst.Arg], bool]) -> cst.Call:

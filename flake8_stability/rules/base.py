@@ -148,7 +148,8 @@ class Rule:
 
     def finding_at(self, path: str, node: ast.AST, message: str, root_cause: str, fix: str, *,
                    severity: Optional[Severity] = None, related: Tuple[Location, ...] = (),
-                   codemod: Optional[str] = None, safe: bool = True) -> Finding:
+                   codemod: Optional[str] = None, safe: bool = True,
+                   data: Optional[Mapping[str, str]] = None) -> Finding:
         return Finding(
             code=self.code,
             severity=severity or self.severity,
@@ -158,7 +159,7 @@ class Rule:
             col=getattr(node, "col_offset", 0),
             message=message,
             root_cause=root_cause,
-            fix=Fix(fix, codemod if codemod is not None else self.codemod, safe),
+            fix=Fix(fix, codemod if codemod is not None else self.codemod, safe, data or {}),
             related=related,
         )
 

@@ -10,21 +10,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-GOLDEN = Path(__file__).resolve().parent.parent / "fixtures" / "golden" / "shop"
+import golden_files
+from golden_files import stability_fix, tree
+
+GOLDEN = golden_files.GOLDEN / "shop"
 LIFESPAN = ("import asyncio\nfrom app.main import app\n"
             "async def boot():\n    async with app.router.lifespan_context(app):\n        pass\n"
             "asyncio.run(boot())\n")
-
-
-def stability_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flake8_stability.fix.cli", *args, "."],
-                          cwd=cwd, capture_output=True, timeout=300)
-
-
-def tree(root: Path) -> dict:
-    return {path.relative_to(root).as_posix(): path.read_bytes()
-            for path in sorted(root.rglob("*")) if path.is_file() and "__pycache__" not in
-            path.parts and not path.name.endswith(".db")}
 
 
 def test_the_diff_the_files_and_the_boot_match_the_golden_files(tmp_path: Path) -> None:

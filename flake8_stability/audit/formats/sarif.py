@@ -7,7 +7,8 @@ Levels: `blocking` and `runtime` are both `error` — either way the service is 
 not start, or its first request or database use fails), and code-scanning gates stop on errors;
 `warning` (works, but wrong or fragile) is `warning`. The exact severity stays in each result's
 `properties.severity`. No result has `fixes`: a fix is only text so far (SARIF fixes are exact
-text edits), so the fix is in the message and in `properties.fix`."""
+text edits), so the fix is in the message and in `properties.fix` (its codemod's data in
+`properties.fixData`)."""
 from __future__ import annotations
 
 import itertools
@@ -96,6 +97,8 @@ def _result(finding: Finding, project: ProjectReport, base: Optional[Path],
     }
     if finding.confirmed is not None:
         result["properties"]["confirmed"] = finding.confirmed
+    if finding.fix.data:
+        result["properties"]["fixData"] = dict(finding.fix.data)
     if finding.related:
         result["relatedLocations"] = [_related(project, base, location, number)
                                       for number, location in enumerate(finding.related)]

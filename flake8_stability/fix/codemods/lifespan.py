@@ -18,6 +18,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper
 
+from .. import edits
 from ..codemod import Codemod, Outcome, Target, node_at, positions
 from ._project import other_file_matching
 from ._nodes import dotted, keyword_arg, names_in, parents, replace_nodes, string_literal
@@ -104,7 +105,8 @@ def _convert(wrapper: MetadataWrapper, app: str,
         return problem, module
     replacements: Dict[cst.CSTNode, cst.CSTNode] = {
         handler.function: _undecorated(handler) for handler in handlers}
-    replacements[call] = _with_lifespan(call, name)  # type: ignore[arg-type]
+    replacements[call] = edits.with_keyword(call, "lifespan",  # type: ignore[arg-type]
+                                            cst.Name(name))
     index = list(module.body).index(statement)
     module = replace_nodes(module, replacements)
     module = _insert_at(module, index, _lifespan(name, call, handlers))  # type: ignore
@@ -199,22 +201,6 @@ def _undecorated(handler: _Handler) -> cst.FunctionDef:
         header = body.header.with_changes(whitespace=cst.SimpleWhitespace("  "), comment=comment)
         function = function.with_changes(body=body.with_changes(header=header))
     return function
-
-
-def _with_lifespan(call: cst.Call, name: str) -> cst.Call:
-    """`FastAPI(...)` with `lifespan=<name>` appended, following a trailing-comma layout."""
-    new = cst.Arg(cst.Name(name), keyword=cst.Name("lifespan"),
-                  equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
-    args = list(call.args)
-    if args and isinstance(args[-1].comma, cst.Comma):
-        last = args[-1]
-        new = new.with_changes(comma=last.comma)
-        args[-1] = last.with_changes(comma=cst.Comma(
-            whitespace_after=call.whitespace_before_args))
-    elif args:
-        space = cst.SimpleWhitespace(" ")
-        args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=space))
-    return call.with_changes(args=[*args, new])
 
 
 def _lifespan(name: str, call: cst.Call, handlers: List[_Handler]) -> cst.FunctionDef:

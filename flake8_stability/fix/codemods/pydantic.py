@@ -30,10 +30,6 @@ from ..codemod import Codemod, Outcome, Target, node_at
 from ._nodes import dotted, keyword_arg, parents, replace_nodes, string_literal
 
 _KEYWORDS = {"regex": "pattern", "min_items": "min_length", "max_items": "max_length"}
-_KEYWORD_MESSAGE = re.compile(r"^(?P<function>\w+)\((?P<keyword>\w+)=\.\.\.\) ")
-_RENAMED = re.compile(r"^class Config of (?P<cls>\w+) sets (?P<key>\w+), which pydantic 2 "
-                      r"renamed to (?P<new>\w+)$")
-_ROOT_VALIDATOR = re.compile(r"^@root_validator on ")
 _UNSUPPORTED_REGEX = re.compile(r"\(\?<?[=!]|\(\?P=|\\[1-9]|\\Z")
 # pydantic 1 Config keys that pydantic 2 (and pydantic-settings 2) read with the same meaning.
 _SAME_KEYS = frozenset({
@@ -61,18 +57,18 @@ class PydanticV2Idioms(Codemod):
         configs: Dict[cst.ClassDef, List[Target]] = {}
         imports: List[Tuple[str, str]] = []
         for target in targets:
-            message = target.finding.message
-            if _KEYWORD_MESSAGE.match(message):
+            idiom = target.finding.fix.data.get("idiom")
+            if idiom == "keyword":
                 problem = _keyword(wrapper, target, up, replacements)
-            elif _ROOT_VALIDATOR.match(message):
+            elif idiom == "root-validator":
                 problem = _root_validator(wrapper, target, up, replacements)
-            elif _RENAMED.match(message):
+            elif idiom == "config-key":
                 problem = _config_of(wrapper, target, up, configs)
             else:
                 problem = "no exact pydantic 2 spelling: rewrite it by hand"
             if problem:
                 outcome.skipped.append((target, problem))
-            elif not _RENAMED.match(message):
+            elif idiom != "config-key":
                 outcome.fixed.append(target)
         for config, config_targets in configs.items():
             problem, new, needed = _model_config(config, config_targets, up)
@@ -95,9 +91,7 @@ class PydanticV2Idioms(Codemod):
 def _keyword(wrapper: MetadataWrapper, target: Target, up: Parents,
              replacements: Dict[cst.CSTNode, cst.CSTNode]) -> Optional[str]:
     """Rename the keyword whose value the target points at."""
-    found = _KEYWORD_MESSAGE.match(target.finding.message)
-    assert found is not None
-    old = found["keyword"]
+    old = target.finding.fix.data.get("keyword", "")
     value = node_at(wrapper, target, cst.BaseExpression)
     arg = up.get(value) if value is not None else None
     call = up.get(arg) if isinstance(arg, cst.Arg) else None
@@ -200,9 +194,10 @@ def _model_config(config: cst.ClassDef, targets: List[Target], up: Parents
     """(why not; `model_config = ConfigDict(...)` replacing the class; the import it needs)."""
     renamed = {}
     for target in targets:
-        found = _RENAMED.match(target.finding.message)
-        assert found is not None
-        renamed[found["key"]] = found["new"]
+        data = target.finding.fix.data
+        if not {"key", "new"} <= data.keys():
+            return "the Config key or its new name is not known", None, None
+        renamed[data["key"]] = data["new"]
     owner = up.get(up.get(config))  # type: ignore[arg-type]
     if not isinstance(owner, cst.ClassDef) or "model_config" in _assigned(owner):
         return "the model already has model_config", None, None

@@ -2,7 +2,6 @@
 (SBA405) and `depends-uncall` (SBA413)."""
 from __future__ import annotations
 
-import re
 from typing import Dict, Optional, Sequence
 
 import libcst as cst
@@ -11,13 +10,13 @@ from libcst.metadata import MetadataWrapper
 from ..codemod import Codemod, Outcome, Target, node_at
 from ._nodes import dotted, parents, replace_nodes, requote, string_literal
 
-_ROUTER_FIX = re.compile(r"`include_router\((?P<argument>.+)\.(?P<router>\w+)\)`")
 _DEPENDS = ("Depends", "Security")
 
 
 class IncludeRouterAttribute(Codemod):
     """`app.include_router(users)` -> `app.include_router(users.router)`. The rule names this
-    codemod only when the module defines exactly one router, and its fix text names it."""
+    codemod only when the module defines exactly one router; its fix data names the argument
+    and the router."""
 
     name = "include-router-attribute"
     codes = ("SBA404",)
@@ -28,9 +27,10 @@ class IncludeRouterAttribute(Codemod):
         outcome = Outcome(wrapper.module)
         replacements: Dict[cst.CSTNode, cst.CSTNode] = {}
         for target in targets:
-            wanted = _ROUTER_FIX.search(target.finding.fix.description)
+            wanted = target.finding.fix.data
             node = node_at(wrapper, target, cst.BaseExpression)
-            if wanted is None or not isinstance(node, (cst.Name, cst.Attribute)):
+            if not {"argument", "router"} <= wanted.keys() or not isinstance(
+                    node, (cst.Name, cst.Attribute)):
                 outcome.skipped.append((target, "the argument or its router is not known"))
                 continue
             code = wrapper.module.code_for_node(node)

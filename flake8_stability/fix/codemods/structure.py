@@ -13,13 +13,11 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import CodeRange, MetadataWrapper, ScopeProvider
 
 from ...config import find_root
+from .. import edits
 from ..codemod import Codemod, FileCreation, Outcome, Target, node_at, positions
 from ._project import other_file_matching
 from ._nodes import Replacement, dotted, parents, replace_nodes
 
-_CYCLE = re.compile(r"circular import: (?P<importer>[\w.]+) imports '(?P<name>\w+)' from "
-                    r"(?P<module>[\w.]+)")
-_INIT = re.compile(r"Create an empty (?P<folder>.+)/__init__\.py\.")
 _DEPENDS = ("Depends", "Security")
 Parents = Dict[cst.CSTNode, cst.CSTNode]
 Spans = Dict[cst.CSTNode, CodeRange]
@@ -38,8 +36,8 @@ class CreateInit(Codemod):
         outcome = Outcome(wrapper.module)
         wanted: Set[Path] = set()
         for target in targets:
-            found = _INIT.search(target.finding.fix.description)
-            folder = find_root(Path(target.finding.path)) / found["folder"] if found else None
+            shown = target.finding.fix.data.get("folder")
+            folder = find_root(Path(target.finding.path)) / shown if shown else None
             if folder is None or not folder.is_dir():
                 outcome.skipped.append((target, "the package folder is not known"))
                 continue
@@ -86,9 +84,9 @@ class DeferCycleImport(Codemod):
         statements: Dict[cst.ImportFrom, List[Tuple[Target, str]]] = {}
         importer = ""
         for target in targets:
-            found = _CYCLE.search(target.finding.message)
+            found = target.finding.fix.data
             node = node_at(wrapper, target, cst.ImportFrom)
-            if found is None or not isinstance(node, cst.ImportFrom):
+            if not {"importer", "name"} <= found.keys() or not isinstance(node, cst.ImportFrom):
                 outcome.skipped.append((target, "no `from ... import` statement here"))
                 continue
             statements.setdefault(node, []).append((target, found["name"]))
@@ -241,8 +239,9 @@ def _rewrite(module: cst.Module, line: cst.SimpleStatementLine, node: cst.Import
     typed = [alias for alias in moved if uses[alias.evaluated_alias or alias.evaluated_name].typed]
     kept = [alias for alias in node.names if alias not in moved]  # type: ignore[union-attr]
     statements: List[cst.BaseStatement] = []
-    if kept:
-        statements.append(line.with_changes(body=[_narrowed(node, kept)]))
+    if kept:  # the names left keep the statement as written, comments and parentheses
+        names = edits.without_elements(node.names, lambda alias: alias in moved)  # type: ignore
+        statements.append(line.with_changes(body=[node.with_changes(names=names)]))
     if typed:
         guard = cst.parse_statement("if TYPE_CHECKING:\n    pass\n")
         body = cst.IndentedBlock([cst.SimpleStatementLine(

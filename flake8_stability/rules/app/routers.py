@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from typing import Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from packaging.version import Version
 
@@ -492,14 +492,14 @@ class IncludeRouterWrongObject(ProjectRule):
             error += " (assumed FastAPI >= 0.137; before: 'routes')"
         else:
             error = f"FastAPI {version} raises {error}"
-        fix, codemod = _fix(graph, value, include)
+        fix, data = _fix(graph, value, include)
         finding = self.report_in(
             include.info, include.argument or include.call,
             f"include_router() is given {what}, not an APIRouter",
             f"{ast.unparse(include.argument or include.call)} is {what}; include_router() "
             f"reads router attributes when {include.info.name} runs: {error}.",
-            fix, severity=self._severity(model, include, boot))
-        return finding if codemod else dataclasses.replace(
+            fix, severity=self._severity(model, include, boot), data=data)
+        return finding if data else dataclasses.replace(
             finding, fix=dataclasses.replace(finding.fix, codemod=None))
 
     def _severity(self, model: ProjectModel, include: Include,
@@ -512,24 +512,25 @@ class IncludeRouterWrongObject(ProjectRule):
         return Severity.WARNING
 
 
-def _fix(graph: RouterGraph, value: Value, include: Include) -> Tuple[str, bool]:
-    """The fix text, and whether the codemod applies (a module with exactly one router)."""
+def _fix(graph: RouterGraph, value: Value, include: Include) -> Tuple[str, Dict[str, str]]:
+    """The fix text, and the codemod's data when it applies (a module with exactly one router):
+    the argument as written and the router's name."""
     argument = ast.unparse(include.argument) if include.argument is not None else "the module"
     if isinstance(value, ModuleValue):
         routers = graph.module_routers(value.info)
         if len(routers) == 1 and isinstance(include.argument, (ast.Name, ast.Attribute)):
-            return (f"Pass the module's router: "
-                    f"`include_router({argument}.{routers[0].name})`.", True)
+            return (f"Pass the module's router: `include_router({argument}.{routers[0].name})`.",
+                    {"argument": argument, "router": routers[0].name})
         names = ", ".join(r.name for r in routers) or "none found"
         return (f"Pass one of the routers {value.info.name} defines ({names}) instead of the "
-                f"module.", False)
+                f"module.", {})
     if isinstance(value, FunctionValue):
-        return f"Call it: `include_router({value.node.name}())`.", False
+        return f"Call it: `include_router({value.node.name}())`.", {}
     if isinstance(value, CallResult) and value.kind == "coroutine":
-        return f"Make {value.function.node.name}() a plain `def` that returns the router.", False
+        return f"Make {value.function.node.name}() a plain `def` that returns the router.", {}
     if isinstance(value, CallResult):
-        return f"End {value.function.node.name}() with `return router`.", False
-    return "Pass an APIRouter instance.", False
+        return f"End {value.function.node.name}() with `return router`.", {}
+    return "Pass an APIRouter instance.", {}
 
 
 class RouterPrefixInvalid(Rule):

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from dataclasses import dataclass
-from typing import Dict, Iterator, Optional, Tuple
+from typing import Dict, Iterator, Mapping, Optional, Tuple
 
 from packaging.version import Version
 
@@ -62,6 +63,7 @@ class _Idiom:
     severity: Severity
     at_import: bool = False  # blocking only where it runs while the module is imported
     runs_as: Optional[ast.AST] = None  # the statement that runs it, when not `node` itself
+    data: Mapping[str, str] = dataclasses.field(default_factory=dict)  # for the pydantic-v2-idioms codemod
 
 
 def _literal(node: Optional[ast.expr], depth: int = 0) -> bool:
@@ -257,7 +259,7 @@ class PydanticV1IdiomOnV2(Rule):
                 severity = self.severity_at(module, idiom.runs_as or idiom.node)
             yield self.report(module, idiom.node, idiom.message,
                               f"{idiom.root_cause} (installed: {described}).", idiom.fix,
-                              severity=severity)
+                              severity=severity, data=idiom.data)
 
     def _idioms(self, module: ModuleContext, version: Version) -> Iterator[_Idiom]:
         for call in module.calls:
@@ -284,13 +286,18 @@ def _field_keywords(call: ast.Call) -> Iterator[_Idiom]:
             yield _Idiom(kw.value, f"Field({kw.arg}=...) was removed in pydantic 2",
                          f"pydantic 2's Field() raises PydanticUserError: {error}",
                          f"Use {instead} instead of {kw.arg}=.", Severity.BLOCKING,
-                         at_import=True)
+                         at_import=True, data=_keyword(kw.arg))
         elif kw.arg in _DEPRECATED_FIELD_KEYWORDS:
             yield _Idiom(kw.value, f"Field({kw.arg}=...) is deprecated in pydantic 2",
                          f"pydantic 2 maps {kw.arg}= to {_DEPRECATED_FIELD_KEYWORDS[kw.arg]} with "
                          "a PydanticDeprecatedSince20 warning; pydantic 3 removes it",
                          f"Use {_DEPRECATED_FIELD_KEYWORDS[kw.arg]} instead of {kw.arg}=.",
-                         Severity.WARNING)
+                         Severity.WARNING, data=_keyword(kw.arg))
+
+
+def _keyword(keyword: str) -> Dict[str, str]:
+    """The codemod's data for a keyword of a call (it knows which ones have an exact rename)."""
+    return {"idiom": "keyword", "keyword": keyword}
 
 
 def _constrained(call: ast.Call, name: str) -> Iterator[_Idiom]:
@@ -303,7 +310,7 @@ def _constrained(call: ast.Call, name: str) -> Iterator[_Idiom]:
             yield _Idiom(kw.value, f"{short}({kw.arg}=...) does not exist in pydantic 2",
                          f"pydantic 2's {short}() raises {error}",
                          f"Use {_CONSTRAINED[name][kw.arg]} instead of {kw.arg}=.",
-                         Severity.BLOCKING, at_import=True)
+                         Severity.BLOCKING, at_import=True, data=_keyword(kw.arg))
 
 
 # -- classes ------------------------------------------------------------------------------------
@@ -337,7 +344,8 @@ def _root_validators(module: ModuleContext, cls: ast.ClassDef) -> Iterator[_Idio
                     "decorator runs, in the class body",
                     "Use @model_validator(mode=\"after\") (it receives the model; return it), "
                     "or @root_validator(skip_on_failure=True) as a stopgap.",
-                    Severity.BLOCKING, at_import=True, runs_as=stmt)
+                    Severity.BLOCKING, at_import=True, runs_as=stmt,
+                    data={"idiom": "root-validator"})
 
 
 def _fails_on_v2(call: Optional[ast.Call]) -> bool:
@@ -440,7 +448,7 @@ def _config_key(module: ModuleContext, found: PydanticClass, stmt: ast.stmt, key
                   f"{new}", f"pydantic 2 drops the key with UserWarning: Valid config keys have "
                   f"changed in V2: * '{key}' has been renamed to '{new}'; {consequence}",
                   f"Replace class Config with model_config = ConfigDict({new}={_value(stmt)}).",
-                  severity)
+                  severity, data={"idiom": "config-key", "key": key, "new": new})
 
 
 def _settings_env(module: ModuleContext, cls: ast.ClassDef) -> Iterator[_Idiom]:

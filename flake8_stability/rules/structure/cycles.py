@@ -274,6 +274,7 @@ class ImportCycleFailsAtImport(ProjectRule):
             f"{interrupted.record.line}.",
             severity=Severity.BLOCKING if sure else Severity.WARNING,
             related=_hops(failure.chain), safe=False,
+            data={"importer": hop.module.name, "module": failure.partial, "name": failure.name},
         )
 
 

@@ -235,5 +235,5 @@ class PackageWithoutInit(ProjectRule):
             f"CPython loads it as a namespace package; find_packages(), Docker COPY patterns, "
             f"mypy and pytest skip or rename folders without __init__.py, and the deployed app "
             f"fails with ModuleNotFoundError: No module named {use.package!r}.",
-            f"Create an empty {shown}/__init__.py.",
+            f"Create an empty {shown}/__init__.py.", data={"folder": shown},
         )

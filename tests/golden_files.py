@@ -1,0 +1,67 @@
+"""Golden files of stability-fix (`tests/fixtures/golden/`): running the real command on a copy
+of a golden's `before/` tree, reading trees byte for byte, and regenerating a codemod golden's
+expected files (`scripts/regen_golden.py`)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Dict, List
+
+GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
+CODEMODS = GOLDEN / "codemods"  # one folder per codemod id: before/, after/, expected.*
+DIFF, SKIPPED = "expected.diff", "expected.skipped"
+
+
+def stability_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    """`stability-fix ARGS .` run from `cwd` as a user runs it (bytes out), importing the
+    code this process imports (a relative PYTHONPATH is made absolute: `cwd` is elsewhere)."""
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in paths if p)}
+    return subprocess.run([sys.executable, "-m", "flake8_stability.fix.cli", *args, "."],
+                          cwd=cwd, env=env, capture_output=True, timeout=300)
+
+
+def tree(root: Path) -> Dict[str, bytes]:
+    """Every file under `root` (but caches and databases), by relative path, as bytes."""
+    return {path.relative_to(root).as_posix(): path.read_bytes()
+            for path in sorted(root.rglob("*")) if path.is_file() and "__pycache__" not in
+            path.parts and not path.name.endswith(".db")}
+
+
+def codemod_goldens() -> List[str]:
+    """The codemod ids that have a golden folder."""
+    return sorted(folder.name for folder in CODEMODS.iterdir() if (folder / "before").is_dir())
+
+
+def options(codemod: str) -> List[str]:
+    """The stability-fix options that apply exactly this codemod: its codes, and `--unsafe`
+    when it is unsafe."""
+    from flake8_stability.fix.codemod import registry
+
+    cls = registry()[codemod]
+    return ["--select", ",".join(cls.codes), *([] if cls.safe else ["--unsafe"])]
+
+
+def regenerate(codemod: str) -> None:
+    """Rewrite `expected.diff`, `expected.skipped` and `after/` of one codemod golden from what
+    stability-fix does to its `before/` tree today."""
+    folder = CODEMODS / codemod
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(scratch) / codemod
+        shutil.copytree(folder / "before", project)
+        shown = stability_fix(project, "--diff", *options(codemod))
+        written = stability_fix(project, "--write", *options(codemod))
+        if shown.returncode not in (0, 1) or written.returncode != 0:
+            raise SystemExit(f"{codemod}: stability-fix failed:\n"
+                             f"{(shown.stderr + written.stderr).decode(errors='replace')}")
+        (folder / DIFF).write_bytes(shown.stdout)
+        (folder / SKIPPED).write_bytes(shown.stderr)
+        shutil.rmtree(folder / "after", ignore_errors=True)
+        for relative, data in tree(project).items():
+            target = folder / "after" / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
