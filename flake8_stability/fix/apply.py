@@ -249,7 +249,8 @@ def _line_count(text: str) -> int:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace the file's content by `data` through a temporary file in the same folder, keeping
-    its permission bits."""
+    its permission bits; through a symbolic link, the file it points at (the link stays)."""
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

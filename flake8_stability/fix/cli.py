@@ -131,23 +131,27 @@ def _print_diff(out: BinaryIO, fix: FileFix, shown: str) -> None:
     """A header comment naming the codemods and notes, then the diff in the file's own bytes."""
     labels = ", ".join(applied.codemod + ("" if applied.safe else " (unsafe)")
                        for applied in fix.applied)
-    out.write(f"# stability-fix: {shown}: {labels}\n".encode())
+    out.write(_bytes(f"# stability-fix: {shown}: {labels}\n"))
     for note in _notes(fix):
-        out.write(f"# note: {note}\n".encode())
+        out.write(_bytes(f"# note: {note}\n"))
     lines = difflib.diff_bytes(difflib.unified_diff, fix.before.splitlines(True),
-                               fix.after.splitlines(True), f"a/{shown}".encode(),
-                               f"b/{shown}".encode())
+                               fix.after.splitlines(True), _bytes(f"a/{shown}"),
+                               _bytes(f"b/{shown}"))
     for line in lines:
         out.write(line if line.endswith(b"\n") else line + b"\n" + NO_NEWLINE)
     for created in fix.created:
         new = _shown(created.path, ())
-        out.write(f"# stability-fix: create {new}"
-                  f"{'' if created.content else ' (empty)'}\n--- /dev/null\n+++ b/{new}\n"
-                  .encode())
+        out.write(_bytes(f"# stability-fix: create {new}"
+                         f"{'' if created.content else ' (empty)'}\n--- /dev/null\n+++ b/{new}\n"))
         body = created.content.splitlines(True)
         if body:
             out.write(f"@@ -0,0 +1,{len(body)} @@\n".encode())
             out.write(b"".join(b"+" + line.encode() for line in body))
+
+
+def _bytes(text: str) -> bytes:
+    """Text with paths in it, as bytes: a file name that is not UTF-8 keeps its own bytes."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _notes(fix: FileFix) -> List[str]:

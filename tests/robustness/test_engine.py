@@ -3,19 +3,23 @@ the fix path (`fix_files`): the input is named with its problem, the healthy sib
 are all kept, only the sibling gets a fix, and nothing on disk changes."""
 from __future__ import annotations
 
-import ast
+import json
 import os
 from pathlib import Path
 from typing import List, Tuple
 
 import pytest
 
+from flake8_stability.audit.cli import main as audit_main
+from flake8_stability.audit.formats import FORMATS
+from flake8_stability.audit.formats.dot import render_dot
+from flake8_stability.audit.report import build_report
 from flake8_stability.config import NO_MARKER
 from flake8_stability.engine import ProjectAudit, audit
 from flake8_stability.fix.apply import fix_files
-from flake8_stability.plugin import StabilityChecker
+from flake8_stability.fix.cli import main as fix_main
 
-from .corpus import (BY_NAME, HOSTILE, SIBLING, SIBLING_FIXED, SIBLING_LINE, SIBLING_SOURCE,
+from .corpus import (BY_NAME, HOSTILE, SECRET, SIBLING, SIBLING_FIXED, SIBLING_LINE, SIBLING_SOURCE,
                      UNREADABLE, Hostile, build_project, changed, chmod_blocks_reads, snapshot,
                      write_sibling)
 
@@ -54,17 +58,6 @@ def check_input(root: Path, hostile: Hostile) -> None:
 def test_each_input_is_named_and_every_other_finding_kept(tmp_path: Path,
                                                           hostile: Hostile) -> None:
     check_input(build_project(tmp_path / "project", hostile), hostile)
-
-
-def test_the_plugin_on_a_huge_file(tmp_path: Path) -> None:
-    """The flake8 door in-process (flake8 itself takes 15 s over 50k lines: the 20k-line file
-    of test_no_crash's hostile tree runs through the flake8 subprocess)."""
-    root = build_project(tmp_path / "project", BY_NAME["huge"])
-    for name, expected in (("huge.py", []), (SIBLING, [(1, "SBA210"), (SIBLING_LINE, "SBA302")])):
-        path = root / name
-        text = path.read_text()
-        checker = StabilityChecker(ast.parse(text), str(path), text.splitlines(True))
-        assert [(line, message.split()[0]) for line, _, message, _ in checker.run()] == expected
 
 
 def test_an_unreadable_file(tmp_path: Path) -> None:
@@ -110,3 +103,46 @@ def test_a_file_outside_the_root_is_its_own_project(tmp_path: Path) -> None:
     assert [(Path(f.path).name, f.code) for r in results if r.root == stray.parent
             for f in r.findings] == [("stray.py", "SBA302")]
     assert findings([r for r in results if r.root == root], root) == SIBLING_FINDINGS
+
+
+def test_every_report_format_renders_the_combined_project(combined: Path) -> None:
+    report = build_report(audit([combined]))
+    undecodable = BY_NAME["undecodable-name"].path
+    for name, render in sorted(FORMATS.items()):
+        text = render(report, False)
+        if name in ("json", "sarif"):
+            text = json.dumps(json.loads(text), ensure_ascii=False)
+        shown = "bad%FF.py" if name == "sarif" else undecodable  # SARIF has URIs
+        assert "deep.py" in text and shown in text, name
+        assert SECRET not in text, name
+    render_dot(report)
+
+
+def test_write_goes_through_a_symlinked_module(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture) -> None:
+    """Regression: `--write` replaced a symlinked module by a regular file, so the link was
+    gone and the file it pointed at kept the defect."""
+    root = build_project(tmp_path / "project")
+    shared = tmp_path / "shared" / "db.py"
+    shared.parent.mkdir()
+    os.replace(root / SIBLING, shared)
+    os.symlink(os.path.relpath(shared, (root / SIBLING).parent), root / SIBLING)
+    assert fix_main(["--write", str(root)]) == 0
+    assert "1 file(s) written" in capsys.readouterr().out
+    assert (root / SIBLING).is_symlink() and shared.read_bytes() == SIBLING_FIXED
+
+
+def test_a_finding_in_a_file_whose_name_is_not_utf8(tmp_path: Path,
+                                                    capsysbinary: pytest.CaptureFixture) -> None:
+    """Regression: the SARIF fingerprints, `--output` and stability-fix's diff header raised
+    UnicodeEncodeError on such a name (flake8 itself does, printing it: flake8's own bug)."""
+    root = build_project(tmp_path / "project")
+    name = os.fsdecode(b"caf\xe9.py")
+    (root / name).write_bytes(SIBLING_SOURCE)
+    report = tmp_path / "report.sarif"
+    assert audit_main(["--format", "sarif", "--output", str(report), str(root)]) == 1
+    assert "caf%E9.py" in report.read_text(encoding="utf-8")
+    assert audit_main(["--output", str(report), str(root)]) == 1
+    assert b"caf\xe9.py:4:10: SBA302" in report.read_bytes()
+    assert fix_main(["--diff", str(root)]) == 1
+    assert b"--- a/caf\xe9.py\n" in capsysbinary.readouterr().out
