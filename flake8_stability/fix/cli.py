@@ -202,10 +202,33 @@ def _verify(options: argparse.Namespace, selection: Selection) -> int:
     for root in roots:
         with tempfile.TemporaryDirectory(prefix="stability-fix-") as scratch:
             copy = Path(scratch) / root.name
-            shutil.copytree(root, copy, symlinks=True,
-                            ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__"))
+            shutil.copytree(root, copy, symlinks=True, ignore=_not_copied,
+                            copy_function=_copy_if_readable)
             status = max(status, _verify_copy(copy, root, options, selection))
     return status
+
+
+_NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "__pycache__")
+
+
+def _not_copied(folder: str, names: List[str]) -> Set[str]:
+    """What the scratch copy leaves out: VCS data, the virtualenv, caches, and FIFOs, sockets
+    and devices (copying a FIFO fails, or blocks)."""
+    left_out = set(_NOT_COPIED(folder, names))
+    for name in names:
+        path = os.path.join(folder, name)
+        if not (os.path.islink(path) or os.path.isdir(path) or os.path.isfile(path)):
+            left_out.add(name)
+    return left_out
+
+
+def _copy_if_readable(source: str, target: str) -> None:
+    """Copy one file to the scratch copy; one that cannot be read is left out (the audit of the
+    real tree reports it)."""
+    try:
+        shutil.copy2(source, target)
+    except OSError:
+        pass
 
 
 def _verify_copy(copy: Path, root: Path, options: argparse.Namespace,

@@ -80,6 +80,14 @@ def _fifo(root: Path) -> None:
     os.mkfifo(root / "pipe.py")
 
 
+def _fifo_config_files(root: Path) -> None:
+    """FIFOs where the tool reads project files: each would block a plain `open`. (Not
+    setup.cfg or tox.ini: flake8 itself blocks reading its configuration from them.)"""
+    for name in (".env.local", "requirements-test.txt", "Dockerfile", "docker-compose.yml",
+                 "poetry.lock", "uv.lock", "Procfile"):
+        os.mkfifo(root / name)
+
+
 def _folder_named_py(root: Path) -> None:
     (root / "folder.py").mkdir()
     _write(root, "folder.py/inner.txt", b"not python\n")
@@ -119,6 +127,7 @@ HOSTILE: Tuple[Hostile, ...] = (
     Hostile("symlink-loops", _symlink_loops, "cycle_a.py", "Too many levels of symbolic links",
             "E902"),
     Hostile("fifo", _fifo, "pipe.py", "not a regular file", flake8_fails=True),
+    Hostile("fifo-config-files", _fifo_config_files, "Dockerfile"),
     Hostile("folder-named-py", _folder_named_py, "folder.py"),
     Hostile("dangling-symlink", _dangling, "dangling.py", "No such file or directory", "E902"),
     Hostile("broken-pyproject", _file("pyproject.toml", b"[project\nname = \n"),

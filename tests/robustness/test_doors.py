@@ -97,7 +97,7 @@ def test_audit_text(combined: Path) -> None:
     text = done.stdout
     assert done.returncode == 1
     assert f"{SIBLING}:{SIBLING_LINE}:10: SBA302" in text and f"{SIBLING}:1:1: SBA210" in text
-    problems = text.split("Files that could not be read\n", 1)[1]
+    problems = text.split("Problems with the project's files\n", 1)[1]
     for hostile in REPORTED:
         assert f"  {hostile.path}: " in problems and hostile.problem in problems, hostile.name
     assert changed(before, snapshot(combined)) == []
@@ -137,6 +137,15 @@ def test_fix_diff_write_and_diff_again(tmp_path: Path) -> None:
 
     again = door("fix", "--diff", ".", cwd=root)
     assert again.returncode == 0 and again.stdout == ""
+
+
+def test_fix_verify(combined: Path) -> None:
+    """Regression: the scratch copy of `--verify` raised shutil.Error on the FIFO."""
+    before = snapshot(combined)
+    verify = door("fix", "--verify", ".", cwd=combined)
+    assert verify.returncode == 0, verify.stdout
+    assert f"  gone: SBA302 {SIBLING}:{SIBLING_LINE}\n" in verify.stdout
+    assert changed(before, snapshot(combined)) == []
 
 
 def test_a_fifo_given_on_the_command_line(combined: Path) -> None:
