@@ -19,6 +19,7 @@ SIBLING_FIXED = SIBLING_SOURCE.replace(b"sqlite:///", b"sqlite+aiosqlite:///")
 SIBLING_LINE = 4
 REQUIREMENTS = b"sqlalchemy>=1.4\n"
 HUGE_LINES = 50_000
+PROC_MEMORY = "/proc/self/mem"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,12 @@ def _dangling(root: Path) -> None:
     os.symlink("missing_target.py", root / "dangling.py")
 
 
+def _proc_memory(root: Path) -> None:
+    """A file no one can read, root included: reading /proc/self/mem from offset 0 fails with
+    EIO (Linux), while `stat` calls it an empty regular file."""
+    os.symlink(PROC_MEMORY, root / "memory.py")
+
+
 def _unreadable(root: Path) -> None:
     _write(root, "secret.py", b"x = 1\n")
     os.chmod(root / "secret.py", 0)
@@ -138,6 +145,9 @@ HOSTILE: Tuple[Hostile, ...] = (
     Hostile("binary-env", _file(".env", b"\xff\xfe\x00DATABASE_URL=postgres://u:hunter2@db/x\n"
                                         b"\x00\x01\x02\n"), ".env", "not UTF-8 text"),
 )
+if os.path.exists(PROC_MEMORY):
+    HOSTILE += (Hostile("unreadable-even-for-root", _proc_memory, "memory.py",
+                        "cannot be read: Input/output error", "E902"),)
 COMBINED = tuple(hostile for hostile in HOSTILE if not hostile.costly)
 SECRET = "hunter2"  # in the binary .env: no door may print it
 UNREADABLE = Hostile("unreadable", _unreadable, "secret.py", "Permission denied", "E902")

@@ -62,8 +62,8 @@ def test_each_input_is_named_and_every_other_finding_kept(tmp_path: Path,
 
 def test_an_unreadable_file(tmp_path: Path) -> None:
     if not chmod_blocks_reads(tmp_path):
-        pytest.skip("running as root: mode 000 does not stop reads (the FIFO, dangling link "
-                    "and link loop inputs cover files that cannot be read)")
+        pytest.skip("running as root: mode 000 does not stop reads (the unreadable-even-for-"
+                    "root, FIFO, dangling link and link loop inputs cover unreadable files)")
     check_input(build_project(tmp_path / "project", UNREADABLE), UNREADABLE)
 
 
