@@ -17,6 +17,8 @@ else:  # pragma: no cover - exercised on Python < 3.11
     import tomli as tomllib
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+NO_MARKER = ("no pyproject.toml, setup.cfg, setup.py or .git here or above: this folder is taken "
+             "as the project root (add a pyproject.toml to the project's root to set it)")
 TABLE = "tool.flake8-stability"
 # `package.module:attribute` as uvicorn reads it (the attribute may be dotted).
 TARGET_PATTERN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -55,9 +57,14 @@ def find_root(start: Path) -> Path:
 def _root_of(folder: Path) -> Path:
     """Cached per folder: a lint run asks once per file, and files share folders."""
     for candidate in (folder, *folder.parents):
-        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+        if has_marker(candidate):
             return candidate
     return folder
+
+
+def has_marker(folder: Path) -> bool:
+    """Whether `folder` holds a project marker (a root `find_root` did not have to guess)."""
+    return any((folder / marker).exists() for marker in ROOT_MARKERS)
 
 
 def load_config(root: Path) -> Config:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from .config import find_root, load_config
+from .config import NO_MARKER, find_root, has_marker, load_config
 from .context import ModuleContext, ProjectContext
 from .findings import Finding
 from .project.files import python_files
@@ -77,14 +77,23 @@ def audit(paths: Sequence[Path], selection: Selection = Selection(), *,
         config = load_config(root).merged(python=python, target=target)
         project = ProjectContext(root, config)
         result = ProjectAudit(root, project, [str(path) for path in files])
-        result.problems.extend(FileProblem(str(root / "pyproject.toml"), problem)
+        pyproject = root / "pyproject.toml"
+        result.problems.extend(FileProblem(str(pyproject), _without_prefix(problem, pyproject))
                                for problem in config.problems)
+        if not has_marker(root):
+            result.problems.append(FileProblem(str(root), NO_MARKER))
         _run_project(result, files, rules, _ticker(progress, done, total))
         done += len(files)
         if progress:
             progress(done, total)
         results.append(result)
     return results
+
+
+def _without_prefix(problem: str, path: Path) -> str:
+    """The configuration's problem without the path it starts with (the report shows it)."""
+    prefix = f"{path}: "
+    return problem[len(prefix):] if problem.startswith(prefix) else problem
 
 
 def _ticker(progress: Optional[Progress], done: int, total: int) -> Callable[[], object]:
@@ -126,6 +135,8 @@ def _run_project(result: ProjectAudit, files: List[Path], rules: List[Rule],
         tick()
     for info_path, problem in _model_problems(project, wanted):
         result.problems.append(FileProblem(info_path, problem))
+    result.problems.extend(_dependency_problems(project))
+    result.problems.extend(_env_problems(project))
     seen: Set[Tuple[str, int, int, str, str]] = set()
     for rule in rules:
         for finding in _findings_of(rule, contexts, wanted, result.errors):
@@ -174,6 +185,26 @@ def _model_problems(project: ProjectContext, wanted: Set[str]) -> Iterable[Tuple
     for path, problem in problems:
         if str(Path(os.path.abspath(path))) not in wanted:
             yield str(path), problem
+
+
+def _dependency_problems(project: ProjectContext) -> Iterable[FileProblem]:
+    """Requirement and pyproject.toml entries that could not be read: what they declare is
+    missing from the manifest and from the dependency rules."""
+    try:
+        problems = project.declared.problems
+    except Exception:  # noqa: BLE001 - reported through the rules' errors instead
+        return
+    for problem in problems:
+        yield FileProblem(str(problem.path), f"line {problem.line}: {problem.message}")
+
+
+def _env_problems(project: ProjectContext) -> Iterable[FileProblem]:
+    """`.env` files the app's environment comes from that python-dotenv cannot read."""
+    try:
+        files = project.env_sources.files
+    except Exception:  # noqa: BLE001 - reported through the rules' errors instead
+        return
+    yield from (FileProblem(str(found.path), found.problem) for found in files if found.problem)
 
 
 def _error(rule: Rule, where: str, exc: BaseException) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar, FrozenSet, Iterator, List, Optional, Sequence, Tuple
 
 from . import __version__
-from .config import find_root, load_config
+from .config import NO_MARKER, find_root, has_marker, load_config
 from .context import ModuleContext, ProjectContext
 from .rules import Rule, all_rules
 
@@ -22,6 +22,8 @@ def project_for(root: Path, python: Optional[str]) -> ProjectContext:
     config = load_config(root).merged(python=python)
     for problem in config.problems:
         _warn(problem)
+    if not has_marker(root):
+        _warn(f"{root}: {NO_MARKER}")
     project = ProjectContext(root, config)
     if config.python and project.environment.error:
         _warn(f"{root}: the configured interpreter is unusable, versions are unknown: "

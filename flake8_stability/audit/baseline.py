@@ -27,7 +27,8 @@ class BaselineError(Exception):
 def fingerprint(finding: Finding, root: Path) -> str:
     line = _source_line(root / finding.path, finding.line).strip()
     parts = (finding.code, finding.path, _NUMBERS.sub("#", finding.message), line)
-    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:20]
+    # surrogateescape: a file name that is not UTF-8 hashes as its own bytes
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
 def write_baseline(report: Report, path: Path) -> int:

@@ -172,7 +172,8 @@ def _write(text: str, output: Optional[Path]) -> None:
         sys.stdout.write(text)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        # surrogateescape: a file name that is not UTF-8 is written as its own bytes
+        output.write_text(text, encoding="utf-8", errors="surrogateescape")
     except OSError as exc:
         raise _UsageError(f"cannot write {output}: {exc.strerror or exc}") from exc
 

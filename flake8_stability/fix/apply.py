@@ -25,6 +25,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
+from ..project.sources import read_file
 from .codemod import Codemod, FileCreation, Target, registry
 
 BOM = b"\xef\xbb\xbf"
@@ -98,7 +99,7 @@ def fix_file(path: Path, by_codemod: Dict[str, List[Finding]],
              codemods: Dict[str, Type[Codemod]], *, unsafe: bool = False) -> FileFix:
     """One file's fixes, codemods ordered by their first target (by name when they tie); each
     codemod sees the previous one's result."""
-    data, problem = _read(path)
+    data, problem = read_file(path)
     fix = FileFix(str(path), data, data)
     if problem is not None:
         return _skip_all(fix, by_codemod, problem)
@@ -106,7 +107,17 @@ def fix_file(path: Path, by_codemod: Dict[str, List[Finding]],
         return _skip_all(fix, by_codemod, "text edits to non-Python files are not implemented: "
                                           "no rule names a codemod for them yet")
     try:
-        encoding, bom, text = _decode(data)
+        return _fix_python(fix, by_codemod, codemods, unsafe)
+    except RecursionError:  # libcst parses deeper trees than it can print or visit
+        reason = "too deeply nested for libcst (RecursionError)"
+        return _skip_all(FileFix(fix.path, data, data, problem=reason), by_codemod, reason)
+
+
+def _fix_python(fix: FileFix, by_codemod: Dict[str, List[Finding]],
+                codemods: Dict[str, Type[Codemod]], unsafe: bool) -> FileFix:
+    """`fix_file` for a readable Python file: parse, run each codemod, encode the result."""
+    try:
+        encoding, bom, text = _decode(fix.before)
         module = cst.parse_module(text)
     except (SyntaxError, UnicodeDecodeError, LookupError, cst.ParserSyntaxError) as exc:
         fix.problem = f"cannot be parsed by libcst: {str(exc).splitlines()[0]}"
@@ -224,13 +235,6 @@ def _skip_all(fix: FileFix, by_codemod: Dict[str, List[Finding]], reason: str) -
     return fix
 
 
-def _read(path: Path) -> Tuple[bytes, Optional[str]]:
-    try:
-        return path.read_bytes(), None
-    except OSError as exc:
-        return b"", f"cannot be read: {exc.strerror or exc}"
-
-
 def _decode(data: bytes) -> Tuple[str, bool, str]:
     """(encoding, whether a BOM starts the file, text without the BOM), as Python reads it."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -245,7 +249,8 @@ def _line_count(text: str) -> int:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Replace the file's content by `data` through a temporary file in the same folder, keeping
-    its permission bits."""
+    its permission bits; through a symbolic link, the file it points at (the link stays)."""
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

@@ -131,23 +131,27 @@ def _print_diff(out: BinaryIO, fix: FileFix, shown: str) -> None:
     """A header comment naming the codemods and notes, then the diff in the file's own bytes."""
     labels = ", ".join(applied.codemod + ("" if applied.safe else " (unsafe)")
                        for applied in fix.applied)
-    out.write(f"# stability-fix: {shown}: {labels}\n".encode())
+    out.write(_bytes(f"# stability-fix: {shown}: {labels}\n"))
     for note in _notes(fix):
-        out.write(f"# note: {note}\n".encode())
+        out.write(_bytes(f"# note: {note}\n"))
     lines = difflib.diff_bytes(difflib.unified_diff, fix.before.splitlines(True),
-                               fix.after.splitlines(True), f"a/{shown}".encode(),
-                               f"b/{shown}".encode())
+                               fix.after.splitlines(True), _bytes(f"a/{shown}"),
+                               _bytes(f"b/{shown}"))
     for line in lines:
         out.write(line if line.endswith(b"\n") else line + b"\n" + NO_NEWLINE)
     for created in fix.created:
         new = _shown(created.path, ())
-        out.write(f"# stability-fix: create {new}"
-                  f"{'' if created.content else ' (empty)'}\n--- /dev/null\n+++ b/{new}\n"
-                  .encode())
+        out.write(_bytes(f"# stability-fix: create {new}"
+                         f"{'' if created.content else ' (empty)'}\n--- /dev/null\n+++ b/{new}\n"))
         body = created.content.splitlines(True)
         if body:
             out.write(f"@@ -0,0 +1,{len(body)} @@\n".encode())
             out.write(b"".join(b"+" + line.encode() for line in body))
+
+
+def _bytes(text: str) -> bytes:
+    """Text with paths in it, as bytes: a file name that is not UTF-8 keeps its own bytes."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _notes(fix: FileFix) -> List[str]:
@@ -198,10 +202,33 @@ def _verify(options: argparse.Namespace, selection: Selection) -> int:
     for root in roots:
         with tempfile.TemporaryDirectory(prefix="stability-fix-") as scratch:
             copy = Path(scratch) / root.name
-            shutil.copytree(root, copy, symlinks=True,
-                            ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__"))
+            shutil.copytree(root, copy, symlinks=True, ignore=_not_copied,
+                            copy_function=_copy_if_readable)
             status = max(status, _verify_copy(copy, root, options, selection))
     return status
+
+
+_NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "__pycache__")
+
+
+def _not_copied(folder: str, names: List[str]) -> Set[str]:
+    """What the scratch copy leaves out: VCS data, the virtualenv, caches, and FIFOs, sockets
+    and devices (copying a FIFO fails, or blocks)."""
+    left_out = set(_NOT_COPIED(folder, names))
+    for name in names:
+        path = os.path.join(folder, name)
+        if not (os.path.islink(path) or os.path.isdir(path) or os.path.isfile(path)):
+            left_out.add(name)
+    return left_out
+
+
+def _copy_if_readable(source: str, target: str) -> None:
+    """Copy one file to the scratch copy; one that cannot be read is left out (the audit of the
+    real tree reports it)."""
+    try:
+        shutil.copy2(source, target)
+    except OSError:
+        pass
 
 
 def _verify_copy(copy: Path, root: Path, options: argparse.Namespace,

@@ -54,10 +54,12 @@ class EnvEntry:
 
 @dataclass(frozen=True)
 class EnvFile:
-    """A `.env*` file parsed as python-dotenv parses it (bindings without a key are skipped)."""
+    """A `.env*` file parsed as python-dotenv parses it (bindings without a key are skipped);
+    `problem` says why python-dotenv itself would fail to read it."""
 
     path: Path
     entries: Tuple[EnvEntry, ...]
+    problem: Optional[str] = None
 
     @property
     def template(self) -> bool:
@@ -112,15 +114,31 @@ def _parsed(path: Path, size: int, mtime: float) -> Optional[EnvFile]:
     if size > _MAX_BYTES:
         return None
     try:
-        text = path.read_bytes().decode("utf-8", "replace")
+        data = path.read_bytes()
     except OSError:
         return None
     from dotenv.parser import parse_stream
 
+    text = data.decode("utf-8", "replace")
     entries = tuple(EnvEntry(binding.key, path, binding.original.line, DOTENV, binding.value)
                     for binding in parse_stream(io.StringIO(text))
                     if binding.key and not binding.error)
-    return EnvFile(path, entries)
+    return EnvFile(path, entries, _not_text(data))
+
+
+def _not_text(data: bytes) -> Optional[str]:
+    """Why python-dotenv and pydantic-settings (which read `.env` files as UTF-8) cannot read
+    `data`, if they cannot."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return (f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}): loading it at "
+                f"boot raises UnicodeDecodeError; its keys were read with replacement characters")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        return f"holds a NUL byte (line {line}): binary content, its keys may be misread"
+    return None
 
 
 def env_file_candidates(folders: Iterable[Path], listed: Iterable[Path] = ()) -> Tuple[Path, ...]:

@@ -6,6 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import List, Tuple
 
+from .sources import NOT_REGULAR
+
 SKIPPED_DIRS = frozenset({
     ".git", ".hg", ".svn", ".tox", ".nox", ".venv", "venv", ".mypy_cache", ".pytest_cache",
     ".ruff_cache", ".stability_cache", "__pycache__", "node_modules", "build", "dist",
@@ -32,7 +34,8 @@ def python_files(root: Path) -> Tuple[List[Path], List[Tuple[Path, str]]]:
     """Every `.py` file under `root`, sorted, and the folders that could not be listed.
 
     Symlinked folders are not followed (no loops, no escaping the root); symlinked files are
-    kept when they point at a file.
+    kept when they point at a file. A `.py` name that is no file to read (a dangling link, a
+    link loop, a FIFO) is a problem: flake8 reports it (E902) or hangs on it.
     """
     found: List[Path] = []
     problems: List[Tuple[Path, str]] = []
@@ -45,6 +48,18 @@ def python_files(root: Path) -> Tuple[List[Path], List[Tuple[Path, str]]]:
         dirs[:] = sorted(d for d in dirs if not is_skipped_dir(base / d))
         for name in names:
             path = base / name
-            if name.endswith(".py") and path.is_file():
+            if not name.endswith(".py"):
+                continue
+            if path.is_file():
                 found.append(path)
+            else:
+                problems.append((path, _not_a_file(path)))
     return sorted(found), problems
+
+
+def _not_a_file(path: Path) -> str:
+    try:
+        path.stat()
+    except OSError as exc:  # a dangling symbolic link, or a loop of them
+        return f"cannot be read: {exc.strerror or exc}"
+    return NOT_REGULAR

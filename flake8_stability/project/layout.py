@@ -24,6 +24,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 from ..config import TARGET_PATTERN, Config
 from .files import is_skipped_dir
+from .sources import read_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -181,14 +182,8 @@ def _folder(path: Path, root: Path) -> str:
 def _read_bytes(path: Path) -> Optional[bytes]:
     """A regular file's bytes, at most `MAX_BYTES` (never a FIFO or a device, which could
     block); None when it cannot be read."""
-    if not _is_file(path):
-        return None
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_BYTES + 1)
-    except (OSError, ValueError):
-        return None
-    return data if len(data) <= MAX_BYTES else None
+    data, problem = read_file(path, MAX_BYTES)
+    return None if problem else data
 
 
 def _read_text(path: Path) -> Optional[str]:

@@ -2,13 +2,18 @@
 from __future__ import annotations
 
 import ast
+import codecs
 import io
+import os
+import stat
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 MAX_BYTES = 5 * 1024 * 1024
+NOT_REGULAR = "not a regular file (a FIFO, socket or device): skipped"
+_BOM_CONFLICT = "a UTF-8 BOM and a coding cookie naming another encoding (Python refuses it)"
 
 
 @dataclass(frozen=True)
@@ -26,17 +31,36 @@ class Source:
 
 
 def read_source(path: Path) -> Source:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return Source(path, "", None, f"cannot be read: {exc.strerror or exc}")
-    if len(data) > MAX_BYTES:
-        return Source(path, "", None, f"skipped: larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    data, problem = read_file(path)
+    if problem is not None:
+        return Source(path, "", None, problem)
     try:
         text = decode(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        return Source(path, "", None, f"cannot be decoded: {exc}")
+        conflict = isinstance(exc, SyntaxError) and data.startswith(codecs.BOM_UTF8)
+        return Source(path, "", None, f"cannot be decoded: {_BOM_CONFLICT if conflict else exc}")
     return parse_text(path, text)
+
+
+def read_file(path: Path, limit: int = MAX_BYTES) -> Tuple[bytes, Optional[str]]:
+    """A regular file's bytes, or why there are none. Never blocks: a FIFO (even one named
+    `x.py` and given on the command line) or a device is refused, not read."""
+    try:
+        handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        return b"", f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+    with os.fdopen(handle, "rb") as stream:
+        status = os.fstat(handle)
+        if stat.S_ISDIR(status.st_mode):
+            return b"", "is a folder, not a file"
+        if not stat.S_ISREG(status.st_mode):
+            return b"", NOT_REGULAR
+        if status.st_size > limit:
+            return b"", f"skipped: larger than {limit // (1024 * 1024)} MiB"
+        try:
+            return stream.read(), None
+        except OSError as exc:
+            return b"", f"cannot be read: {exc.strerror or exc}"
 
 
 def decode(data: bytes) -> str:

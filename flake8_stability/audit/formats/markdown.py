@@ -88,7 +88,7 @@ def _project(project: ProjectReport) -> List[str]:
         lines.extend(_graph(project.graph))
     lines.extend(_manifest(project))
     if project.problems:
-        lines.extend(["### Files that could not be read", ""])
+        lines.extend(["### Problems with the project's files", ""])
         lines.extend(f"- {code(p.path)}: {inline(p.message)}" for p in project.problems)
         lines.append("")
     if project.errors:

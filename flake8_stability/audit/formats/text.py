@@ -51,7 +51,7 @@ def _project(project: ProjectReport, colour: bool) -> List[str]:
         lines.append("")
     lines.extend(_manifest(project))
     if project.problems:
-        lines.append("Files that could not be read")
+        lines.append("Problems with the project's files")
         lines.extend(f"  {problem.path}: {problem.message}" for problem in project.problems)
         lines.append("")
     if project.errors:
