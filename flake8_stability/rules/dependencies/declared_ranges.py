@@ -269,6 +269,24 @@ def lower_bounded(declaration: Declaration) -> bool:
     return any(spec.operator in _FLOORS for spec in declaration.specifier)
 
 
+def unbounded_breaks(declared: Dict[str, Declaration]
+                     ) -> Iterator[Tuple[Declaration, Version, List[_Break]]]:
+    """Each core package declared with a lowest version and no upper bound (SBA210): its
+    declaration, the lowest version it allows, and the recorded breaks after that one."""
+    for name in sorted(set(declared) & set(BREAKS)):
+        declaration = declared[name]
+        if upper_bounded(declaration) or not lower_bounded(declaration) or not any(
+                not r.constraint for r in declaration.requirements):
+            continue
+        found = candidates(declaration)
+        if found is None:
+            continue
+        lowest = min(c.version for c in found)
+        crossed = [b for b in BREAKS[name] if lowest < b.version and b.matters(declared)]
+        if crossed:
+            yield declaration, lowest, crossed
+
+
 class CoreStackUnbounded(ProjectRule):
     code = "SBA210"
     name = "core-stack-unbounded"
@@ -295,7 +313,12 @@ class CoreStackUnbounded(ProjectRule):
     how_to_fix = ("Cap the range below the break the code is not ready for (`sqlalchemy>=1.4,<2`"
                   ", `pydantic>=1.10,<2`), or commit a lock file (uv.lock, poetry.lock) and "
                   "install from it.")
-    fix_safety = "Safe: a cap only stops an upgrade the code has not been checked against."
+    codemod = "cap-core-stack"
+    fix_safety = ("Safe: a cap only stops an upgrade the code has not been checked against. The "
+                  "`cap-core-stack` fix adds `,<BREAK` to the one requirement line (below the "
+                  "first recorded break), and only when the installed version is below it: when "
+                  "it is not, the code may already rely on the newer major, so it is left to "
+                  "you.")
     valid = (
         Valid({
             "requirements.txt": "fastapi>=0.115,<0.166\nsqlalchemy[asyncio]>=2.0,<2.2\n"
@@ -354,19 +377,9 @@ class CoreStackUnbounded(ProjectRule):
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
         declared = declarations(project_declared(model), model.environment.markers)
-        for name in sorted(set(declared) & set(BREAKS)):
-            declaration = declared[name]
-            if upper_bounded(declaration) or not lower_bounded(declaration) or not any(
-                    not r.constraint for r in declaration.requirements):
-                continue
-            found = candidates(declaration)
-            if found is None:
-                continue
-            lowest = min(c.version for c in found)
-            crossed = [b for b in BREAKS[name]
-                       if lowest < b.version and b.matters(declared)]
-            _, sites = sites_of(model, (name,))
-            if crossed and sites:
+        for declaration, lowest, crossed in unbounded_breaks(declared):
+            _, sites = sites_of(model, (declaration.name,))
+            if sites:
                 yield self._report(declaration, lowest, crossed, sites[0])
 
     def _report(self, declaration: Declaration, lowest: Version, crossed: List[_Break],

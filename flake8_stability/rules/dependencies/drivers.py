@@ -208,7 +208,13 @@ class GreenletMissing(ProjectRule):
            "use this function. No module named 'greenlet'`.")
     how_to_fix = ("Depend on `sqlalchemy[asyncio]` (or `sqlmodel[asyncio]` >= 0.0.48), or add "
                   "`greenlet` to the dependencies, and re-install.")
-    fix_safety = "Safe: it adds a dependency and changes no code."
+    codemod = "sqlalchemy-asyncio-extra"
+    fix_safety = ("Safe: the `sqlalchemy-asyncio-extra` fix adds the `asyncio` extra to the "
+                  "project's one SQLAlchemy requirement (`sqlalchemy[asyncio]>=2.0`), or a "
+                  "`sqlalchemy[asyncio]` line after sqlmodel's, in the requirement file or the "
+                  "PEP 621 array that declares the dependencies; it changes no code. Skipped "
+                  "when the dependencies live in several files, nowhere, in Poetry or setup.cfg, "
+                  "or when greenlet is declared already (then only a re-install is missing).")
     valid = (
         Valid({
             "app/__init__.py": "",
