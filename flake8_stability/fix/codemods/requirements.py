@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, Dict, Optional, Sequence, Tuple
 from ...dependencies.declared import DeclaredRequirement
 from ...dependencies.ranges import declarations
 from ...findings import Finding
-from ...rules.dependencies.declared_ranges import unbounded_breaks
+from ...rules.dependencies.declared_ranges import declares, unbounded_breaks
 from ..requirement_sites import (extra_requirement, install_note, main_requirements, named,
                                  satisfied_by)
 from ..requirement_text import AddExtra, AddUpperBound
@@ -145,9 +145,11 @@ class CapCoreStack(TextCodemod):
 
 def _related_requirement(finding: Finding, main: Tuple[DeclaredRequirement, ...]
                          ) -> Optional[DeclaredRequirement]:
-    """The one main requirement among the finding's related locations."""
-    places = {(_resolved(location.path), location.line) for location in finding.related}
-    found = [r for r in main if (_resolved(str(r.path)), r.line) in places]
+    """The one main requirement the finding's related locations say it declares (several
+    requirements can share a line: `dependencies = ["fastapi>=0.95", "pydantic>=1.10"]`)."""
+    places = {(_resolved(location.path), location.line, location.note)
+              for location in finding.related}
+    found = [r for r in main if (_resolved(str(r.path)), r.line, declares(r.name)) in places]
     return found[0] if len(found) == 1 else None
 
 

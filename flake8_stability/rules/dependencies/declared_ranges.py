@@ -39,6 +39,12 @@ def _tops(model: ProjectModel, name: str) -> Tuple[str, ...]:
     return import_names(env, name) if env.has(name) else (name.replace("-", "_"),)
 
 
+def declares(name: str) -> str:
+    """The note of a related location that is the requirement line declaring `name` (the
+    requirement-file fixes find their line by it)."""
+    return f"declares {name}"
+
+
 def requirement_locations(declaration: Declaration, note: str) -> Tuple[Location, ...]:
     found = [Location(str(r.path), r.line, 0, note) for r in declaration.requirements]
     if declaration.locked is not None:
@@ -192,8 +198,8 @@ class DeclaredVersionsIncompatible(ProjectRule):
             f"Declare one of: {alternatives}; then re-lock and re-install "
             f"(`{sync_command(declared, first)}`).",
             severity=milder(severity, sites[0].severity),
-            related=(requirement_locations(first, f"declares {first.name}")
-                     + requirement_locations(second, f"declares {second.name}")),
+            related=(requirement_locations(first, declares(first.name))
+                     + requirement_locations(second, declares(second.name))),
         )
 
 
@@ -396,7 +402,7 @@ class CoreStackUnbounded(ProjectRule):
             f"Cap it below the first break the code is not ready for, e.g. "
             f"`{name}{declaration.specifier},<{crossed[0].version}`, or install from a lock "
             f"file.",
-            related=requirement_locations(declaration, f"declares {name}"),
+            related=requirement_locations(declaration, declares(name)),
         )
 
 
@@ -533,7 +539,7 @@ class InstalledOutsideDeclaredRange(ProjectRule):
             f"Re-create the environment from the declaration (`{sync_command(declared, declaration)}`"
             f"), or declare the version the code is written for.",
             severity=severity,
-            related=requirement_locations(declaration, f"declares {name}"),
+            related=requirement_locations(declaration, declares(name)),
         )
 
 
