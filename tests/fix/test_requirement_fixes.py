@@ -26,7 +26,7 @@ from flake8_stability.fix.requirement_text import (REQUIREMENTS, TOML, AddExtra,
 
 from .test_cli import fix_cli
 
-FIXED_CODES = ("SBA205", "SBA206", "SBA207", "SBA210")
+FIXED_CODES = ("SBA204", "SBA205", "SBA206", "SBA207", "SBA210")
 FASTAPI = ("fastapi", "0.165.0", ["starlette>=0.40", "pydantic>=2.7",
                                   'python-multipart>=0.0.18; extra == "standard"'], ["fastapi"])
 FASTAPI_OLD = ("fastapi", "0.99.1", ["starlette>=0.27", "pydantic>=1.7.4,<2",
@@ -296,3 +296,37 @@ def test_the_requirement_is_found_on_its_line(form: str, line: str,
                                               found: Optional[str]) -> None:
     span = find(line, "SQLAlchemy", form)
     assert (span.text(line) if span else None) == found
+
+
+DRIVERS_APP = '''\
+from sqlalchemy import create_engine
+from sqlalchemy.ext.asyncio import create_async_engine
+
+engine = create_async_engine("postgresql+asyncpg://app:secret@db/app")
+reports = create_engine("postgresql+psycopg2://app:secret@db/reports")
+'''
+
+
+def test_the_missing_driver_is_added_after_sqlalchemy(tmp_path: Path,
+                                                      env_without: Path) -> None:
+    root = project(tmp_path / "shop", env_without, {
+        "requirements.txt": b"sqlalchemy[asyncio]>=2.0\nfastapi>=0.115\n",
+        "app/db.py": DRIVERS_APP.encode()})
+    results = audit([root])
+    found = [f for r in results for f in r.findings if f.code == "SBA204"]
+    assert len(found) == 2
+    fixes = fix_files(found, projects=[r.project for r in results])
+    changed = [fix for fix in fixes if fix.changed]
+    assert [Path(fix.path).name for fix in changed] == ["requirements.txt"]
+    assert changed[0].after == b"sqlalchemy[asyncio]>=2.0\nasyncpg\nfastapi>=0.115\n"
+    reasons = [s.reason for fix in fixes for s in fix.skipped]
+    assert reasons == ["the psycopg2 driver comes in psycopg2 or psycopg2-binary: declare the "
+                       "one you deploy"]
+    assert "secret" not in "".join(reasons)
+    (root / "requirements.txt").write_bytes(changed[0].after)
+    after = venv_with(tmp_path / "after", [FASTAPI, STARLETTE, PYDANTIC, SQLALCHEMY,
+                                           AIOSQLITE, ("asyncpg", "0.31.0", [], ["asyncpg"])])
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(str(env_without), str(after)))
+    still = [f.line for r in audit([root]) for f in r.findings if f.code == "SBA204"]
+    assert still == [5]  # only the psycopg2 engine, left to the user

@@ -1,23 +1,25 @@
-"""Requirement-file fixes (SBA2xx): declare what the failing import needs (greenlet through
-`sqlalchemy[asyncio]`, email-validator through `pydantic[email]`, python-multipart) and cap a
-core package below the break it is open to. Each edits the one line that declares the package,
-or adds a line right after it."""
+"""Requirement-file fixes (SBA2xx): declare what the failing code needs (greenlet through
+`sqlalchemy[asyncio]`, email-validator through `pydantic[email]`, python-multipart, the
+database driver its URL loads) and cap a core package below the break it is open to. Each
+edits the one line that declares the package, or adds a line right after it."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Dict, Optional, Sequence, Tuple
 
+from ...analysis.engines import EngineCall
 from ...dependencies.declared import DeclaredRequirement
 from ...dependencies.ranges import declarations
 from ...findings import Finding
 from ...rules.dependencies.declared_ranges import declares, unbounded_breaks
+from ...rules.dependencies.drivers import missing_driver
 from ..requirement_sites import (extra_requirement, install_note, main_requirements, named,
                                  satisfied_by)
 from ..requirement_text import AddExtra, AddUpperBound
 from ..text_codemod import Plan, TextCodemod, TextEdit
 
 if TYPE_CHECKING:
-    from ...context import ProjectContext
+    from ...context import ModuleContext, ProjectContext
 
 
 class _DeclareDependency(TextCodemod):
@@ -32,11 +34,16 @@ class _DeclareDependency(TextCodemod):
     already: ClassVar[Dict[str, Sequence[str]]]  # what declares it already (name -> extras)
 
     def plan(self, finding: Finding, project: "ProjectContext") -> Plan:
+        return self.declare(project, self.already, self.added(project))
+
+    def declare(self, project: "ProjectContext", already: Dict[str, Sequence[str]],
+                added: str) -> Plan:
+        """Edits that declare `added` (or `owner[extra]`), unless one of `already` is."""
         declared = project.declared
         main, why = main_requirements(declared)
         if why:
             return Plan.skip(why)
-        done = satisfied_by(declared.requirements, self.already)
+        done = satisfied_by(declared.requirements, already)
         if done is not None:
             return Plan.skip(f"{done.requirement} is already declared ({done.where()}); "
                              f"{install_note(declared, done)}")
@@ -52,7 +59,6 @@ class _DeclareDependency(TextCodemod):
                             rewrite=AddExtra(self.extra))
             return Plan((edit,), (install_note(declared, owners[0]),))
         anchor = self._anchor(main)
-        added = self.added(project)
         edit = TextEdit(str(anchor.path), anchor.line, anchor.name, insert=added)
         return Plan((edit,), (install_note(declared, anchor),))
 
@@ -109,6 +115,39 @@ class AddPythonMultipart(_DeclareDependency):
     def added(self, project: "ProjectContext") -> str:
         return extra_requirement(project.environment, "fastapi", ("standard", "all"),
                                  self.package)
+
+
+class AddDatabaseDriver(_DeclareDependency):
+    name = "add-database-driver"
+    codes = ("SBA204",)
+    summary = ("adds the driver the engine URL loads (`asyncpg`, `aiosqlite`, ...) as a "
+               "requirement after SQLAlchemy's (or sqlmodel's); a driver two distributions "
+               "provide (`psycopg2` / `psycopg2-binary`) is left to you")
+    anchors = ("sqlalchemy", "sqlmodel")
+    already = {}
+
+    def plan(self, finding: Finding, project: "ProjectContext") -> Plan:
+        module, engine = _engine_at(finding, project)
+        missing = missing_driver(module, engine) if module and engine else None
+        if missing is None:
+            return Plan.skip("the engine call no longer needs a missing driver")
+        driver, dists = missing
+        if len(dists) != 1:
+            return Plan.skip(f"the {driver} driver comes in {' or '.join(dists)}: declare the "
+                             "one you deploy")
+        return self.declare(project, {dists[0]: ()}, dists[0])
+
+
+def _engine_at(finding: Finding, project: "ProjectContext"
+               ) -> Tuple[Optional["ModuleContext"], Optional[EngineCall]]:
+    """The module of the finding and its engine call at the finding's place."""
+    info = project.model.module_at(Path(finding.path))
+    if info is None or info.tree is None:
+        return None, None
+    module = project.model.context(info)
+    at = [engine for engine in module.engine_calls
+          if (engine.call.lineno, engine.call.col_offset) == (finding.line, finding.col)]
+    return module, (at[0] if at else None)
 
 
 class CapCoreStack(TextCodemod):

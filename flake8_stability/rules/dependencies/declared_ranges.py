@@ -99,7 +99,9 @@ class DeclaredVersionsIncompatible(ProjectRule):
                   "(e.g. `sqlmodel>=0.0.14` for pydantic 2, `fastapi>=0.100` for pydantic 2), "
                   "never pin starlette apart from fastapi, then re-lock and re-install.")
     fix_safety = ("Unsafe: moving pydantic or SQLAlchemy across a major version can require code "
-                  "changes (see SBA211 and SBA315).")
+                  "changes (see SBA211 and SBA315). No mechanical fix: which of the two ranges "
+                  "moves is a decision about the code, so stability-fix leaves the requirement "
+                  "lines alone.")
     valid = (
         Valid({
             "requirements.txt": "fastapi>=0.115,<1\nsqlmodel>=0.0.24,<0.1\npydantic>=2.7,<3\n"
@@ -431,7 +433,9 @@ class InstalledOutsideDeclaredRange(ProjectRule):
     how_to_fix = ("Re-create the environment from the declaration: `pip install -r "
                   "requirements.txt`, `uv sync` or `poetry install` (whichever the project "
                   "uses), or change the declaration to the version the code was written for.")
-    fix_safety = "Safe: re-installing from the declaration changes only the environment."
+    fix_safety = ("Safe: re-installing from the declaration changes only the environment. No "
+                  "mechanical fix: the files are right and the environment is not, so there is "
+                  "no line for stability-fix to edit.")
     valid = (
         Valid({
             "requirements.txt": "fastapi>=0.115\npydantic>=2.7,<3\nsqlalchemy>=2.0,<2.2\n",
