@@ -176,7 +176,8 @@ def fix_requirement_files(findings: Iterable[Finding], codemods: Dict[str, Type[
             continue
         project = _project_of(finding.path, projects)
         if project is None:
-            skipped.append(Skip(finding, name, "no project is known for this file"))
+            skipped.append(Skip(finding, name, "a requirement-file fix needs the project the "
+                                               "finding comes from, and none was given"))
             continue
         plan = _plan(codemod(), finding, project)  # type: ignore[arg-type]
         if not plan.edits:

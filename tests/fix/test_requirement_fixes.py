@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from rules._dependency_envs import Dist, venv_with
 
@@ -330,3 +332,23 @@ def test_the_missing_driver_is_added_after_sqlalchemy(tmp_path: Path,
     pyproject.write_text(pyproject.read_text().replace(str(env_without), str(after)))
     still = [f.line for r in audit([root]) for f in r.findings if f.code == "SBA204"]
     assert still == [5]  # only the psycopg2 engine, left to the user
+
+
+PIECES = [*"sqlalchemy[]<>=!~,.;@ #\\\"'-_2()\t", "sqlalchemy", "asyncio", " == ", "1.4"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(line=st.lists(st.sampled_from(PIECES), max_size=20).map("".join),
+       form=st.sampled_from([REQUIREMENTS, TOML]))
+def test_any_line_is_found_and_rewritten_safely_or_left_alone(line: str, form: str) -> None:
+    span = find(line, "sqlalchemy", form)
+    if span is None:
+        return
+    text = span.text(line)
+    old = Requirement(text)
+    for rewrite in (AddExtra("asyncio"), AddUpperBound("2.0")):
+        new = rewrite.apply(text)
+        if new is not None:
+            result = Requirement(new)
+            assert (result.name, result.marker) == (old.name, old.marker)
+            assert result.extras >= old.extras
