@@ -43,7 +43,7 @@ class _DeclareDependency(TextCodemod):
         main, why = main_requirements(declared)
         if why:
             return Plan.skip(why)
-        done = satisfied_by(declared.requirements, already)
+        done = satisfied_by(main, already)
         if done is not None:
             return Plan.skip(f"{done.requirement} is already declared ({done.where()}); "
                              f"{install_note(declared, done)}")
