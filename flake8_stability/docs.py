@@ -1,4 +1,5 @@
-"""Generate docs/rules.md from the rule registry: `python -m flake8_stability.docs [--check]`."""
+"""Generate docs/rules.md from the rule registry and docs/configuration.md from the option
+definitions: `python -m flake8_stability.docs [--check]`."""
 from __future__ import annotations
 
 import argparse
@@ -6,11 +7,14 @@ import sys
 from pathlib import Path
 from typing import FrozenSet, List, Optional, Type, Union
 
+from . import configuration_docs
 from .fix.codemod import registry
 from .rules import Rule, all_rules
 from .rules.base import Invalid, Valid
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "docs" / "rules.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DEFAULT_PATH = DOCS / "rules.md"
+CONFIGURATION_PATH = DOCS / "configuration.md"
 
 # Codemods rules name that `stability-fix` does not have yet (tests/fix/test_docs.py keeps this set
 # exact: a name leaves it when its codemod is registered).
@@ -57,6 +61,8 @@ def _section(rule: Type[Rule]) -> List[str]:
         f"**How to fix.** {rule.how_to_fix}",
         "",
         f"**Fix safety.** {rule.fix_safety}",
+        "",
+        f"**Versions affected.** {rule.versions}",
     ]
     for example in rule.invalid:
         lines += _example("Flagged", example)
@@ -93,19 +99,22 @@ def _cell(text: str) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file is stale")
-    parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file is stale")
+    parser.add_argument("--path", type=Path, default=DEFAULT_PATH, help="the rules reference")
+    parser.add_argument("--configuration-path", type=Path, default=CONFIGURATION_PATH)
     args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = args.path.read_text(encoding="utf-8") if args.path.exists() else ""
-        if current != text:
-            print(f"{args.path} is stale: run python -m flake8_stability.docs", file=sys.stderr)
-            return 1
-        return 0
-    args.path.parent.mkdir(parents=True, exist_ok=True)
-    args.path.write_text(text, encoding="utf-8")
-    return 0
+    stale = False
+    for path, text in ((args.path, render()),
+                       (args.configuration_path, configuration_docs.render())):
+        if args.check:
+            current = path.read_text(encoding="utf-8") if path.exists() else ""
+            if current != text:
+                print(f"{path} is stale: run python -m flake8_stability.docs", file=sys.stderr)
+                stale = True
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

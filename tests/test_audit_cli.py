@@ -217,7 +217,7 @@ def test_no_secret_reaches_any_output(tmp_path: Path) -> None:
             "    'postgresql+psycopg2://reader@db/s3cr3t-k3y-VALUE-0042')\n"),
     })
     outputs = {}
-    for format_ in ("text", "json", "markdown", "sarif"):
+    for format_ in ("text", "json", "markdown", "sarif", "github"):
         dot = tmp_path / f"{format_}.dot"
         result = stability_audit("--format", format_, "--graph-dot", str(dot), str(root),
                                  cwd=root)

@@ -63,6 +63,11 @@ PROJECTS: Dict[str, Dict[str, str]] = {
         "app/routers/__init__.py": "",
         "app/routers/users.py": "from app.main import app\nrouter = object()\n",
     },
+    "submodule-from-running-package": {
+        "app/__init__.py": "from .main import app\n",
+        "app/main.py": "from . import settings\napp = object()\n",
+        "app/settings.py": "TITLE = 'shop'\n",
+    },
 }
 
 # project -> (module that fails, name, partial module) or None when the import succeeds
@@ -73,6 +78,7 @@ EXPECTED: Dict[str, Optional[Tuple[str, str, str]]] = {
     "type-checking-and-deferred": None,
     "package-init-cycle": ("app.routers.users", "app", "app.main"),
     "main-imported-by-router": None,
+    "submodule-from-running-package": None,
 }
 
 
@@ -126,3 +132,11 @@ def test_benign_cycles_are_recorded(tmp_path: Path) -> None:
     result = simulate(model, model.modules["app.main"])
     assert [r.partial for r in result.reentries] == ["app.db"]
     assert result.order == ["app", "app.models", "app.db", "app.main"]
+
+
+def test_importing_a_submodule_from_a_running_package_is_no_cycle(tmp_path: Path) -> None:
+    """`from . import settings` in app/main.py while app/__init__.py runs: Python imports the
+    submodule whatever the package has bound, so no statement order matters (no SBA603)."""
+    model = model_of(write(tmp_path, PROJECTS["submodule-from-running-package"]))
+    result = simulate(model, model.modules["app.main"])
+    assert result.reentries == [] and result.failures == []

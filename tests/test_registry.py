@@ -13,7 +13,7 @@ RANGES = {"0": Category.BOOT, "1": Category.IMPORTS, "2": Category.DEPENDENCIES,
 
 @pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
 def test_rule_is_self_describing(rule) -> None:
-    for attribute in ("name", "summary", "what", "why", "how_to_fix", "fix_safety"):
+    for attribute in ("name", "summary", "what", "why", "how_to_fix", "fix_safety", "versions"):
         text = getattr(rule, attribute)
         assert isinstance(text, str) and text.strip(), f"{rule.code}.{attribute} is empty"
     assert rule.category is RANGES[rule.code[3]], "a code's hundreds digit fixes its category"

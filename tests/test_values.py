@@ -26,6 +26,10 @@ def url_of(source: str) -> Optional[StrValue]:
     ('import os\ncreate_async_engine(os.getenv("DB", "sqlite:///x.db"))', "sqlite:///x.db", True),
     ('import os\ncreate_async_engine(os.environ.get("DB", "sqlite:///x.db"))',
      "sqlite:///x.db", True),
+    ('import os\ncreate_async_engine(os.getenv("DB", default="sqlite:///x.db"))',
+     "sqlite:///x.db", True),
+    ('import os\ncreate_async_engine(os.environ.get(key="DB", default="sqlite:///x.db"))',
+     "sqlite:///x.db", True),
     ('from sqlalchemy import make_url\ncreate_async_engine(make_url("sqlite://"))',
      "sqlite://", True),
     ('u = "postgres://h/db".replace("postgres://", "postgresql+asyncpg://", 1)\n'

@@ -55,9 +55,10 @@ def features(module: "ModuleContext") -> List[Feature]:
 
 
 def _syntax(module: "ModuleContext") -> Iterator[Feature]:
-    try_star = getattr(ast, "TryStar", None)
+    match = getattr(ast, "Match", None)  # Python >= 3.10
+    try_star = getattr(ast, "TryStar", None)  # Python >= 3.11
     for node in ast.walk(module.tree):
-        if isinstance(node, ast.Match):
+        if match is not None and isinstance(node, match):
             yield Feature(node, module.tree, (3, 10), "a `match` statement",
                           "SyntaxError: invalid syntax", "rewrite it as `if`/`elif`", True,
                           "compiling the module")

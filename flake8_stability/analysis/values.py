@@ -99,9 +99,10 @@ class ValueResolver:
 
     def _call(self, call: ast.Call, depth: int) -> Optional[StrValue]:
         name = self.module.call_name(call)
-        if name == N.GETENV and len(call.args) >= 2:
-            default = self.string(call.args[1], depth + 1)
-            env = _literal(call.args[0]) or "?"
+        default_arg = _argument(call, 1, "default") if name == N.GETENV else None
+        if default_arg is not None:
+            default = self.string(default_arg, depth + 1)
+            env = _literal(_argument(call, 0, "key")) or "?"
             if default is None or self._set_in_env_file(str(env)):
                 return None
             return default.with_origin(
@@ -415,7 +416,16 @@ def _decorator_name(dec: ast.expr) -> Optional[str]:
     return None
 
 
-def _literal(expr: ast.AST) -> object:
+def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
+    """The argument at `position`, or given as `keyword=`; None when absent."""
+    if len(call.args) > position:
+        return call.args[position]
+    return next((kw.value for kw in call.keywords if kw.arg == keyword), None)
+
+
+def _literal(expr: Optional[ast.AST]) -> object:
+    if expr is None:
+        return None
     try:
         return ast.literal_eval(expr)
     except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):

@@ -48,8 +48,10 @@ def _parser() -> argparse.ArgumentParser:
                     "from booting: where, why, and the exact fix.")
     parser.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH",
                         help="project folders or files (default: the current folder)")
-    parser.add_argument("--format", choices=sorted(FORMATS), default="text")
-    parser.add_argument("--output", type=Path, metavar="FILE",
+    parser.add_argument("--format", choices=sorted(FORMATS), default="text",
+                        help="text (default), markdown, json, sarif (code scanning) or github "
+                             "(GitHub Actions annotations)")
+    parser.add_argument("-o", "--output", type=Path, metavar="FILE",
                         help="write the report to FILE instead of standard output")
     parser.add_argument("--select", default="SBA", metavar="CODES",
                         help="comma-separated codes or prefixes to report (default: SBA)")

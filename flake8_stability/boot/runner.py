@@ -72,7 +72,8 @@ def _module_file(module: str, roots: Tuple[Path, ...]) -> Optional[str]:
 
 
 def probe_environment(env_files: Tuple[Path, ...]) -> Dict[str, str]:
-    """`os.environ`, completed by the `.env` files the boot command loads (first one wins)."""
+    """`os.environ`, completed by the `.env` files the boot command loads (the first file that
+    sets a key wins)."""
     env = dict(os.environ)
     for path in env_files:
         for key, value in _env_values(path).items():
@@ -81,14 +82,14 @@ def probe_environment(env_files: Tuple[Path, ...]) -> Dict[str, str]:
 
 
 def _env_values(path: Path) -> Dict[str, str]:
-    """The file's KEY=VALUE bindings, read with the project's dotenv parser (the first binding
-    of a key is kept)."""
+    """The file's KEY=VALUE bindings, read with the project's dotenv parser. As in
+    python-dotenv, the last binding of a key wins, and a key whose last binding has no value
+    (`KEY` alone) is not set."""
     parsed = read_env_file(path)
-    values: Dict[str, str] = {}
+    values: Dict[str, Optional[str]] = {}
     for entry in parsed.entries if parsed is not None else ():
-        if entry.value is not None:
-            values.setdefault(entry.key, entry.value)
-    return values
+        values[entry.key] = entry.value
+    return {key: value for key, value in values.items() if value is not None}
 
 
 def _redactor(project: ProjectContext, env: Dict[str, str]) -> Redactor:

@@ -116,13 +116,19 @@ class _Walker:
         if target is None or self.model.resolve(target).kind != PROJECT:
             return
         hop_chain = chain + (Hop(module, record, target),)
-        if self.state.get(target) == _RUNNING:
+        if self.state.get(target) == _RUNNING and not self._submodules_only(target, record):
             self.result.reentries.append(Reentry(hop_chain, target))
         self._import(target, hop_chain)
         if not record.is_from:
             return
         for name, _ in record.names:
             self._from_import(target, name, hop_chain)
+
+    def _submodules_only(self, package: str, record: ImportRecord) -> bool:
+        """`from package import a, b` naming only submodules: Python imports them whatever the
+        running package has bound so far, so re-entering it depends on no statement order."""
+        return record.is_from and all(self._module(f"{package}.{name}") is not None
+                                      for name, _ in record.names)
 
     def _from_import(self, package: str, name: str, chain: Tuple[Hop, ...]) -> None:
         """`from package import name`: a submodule is imported; else the name must be bound."""

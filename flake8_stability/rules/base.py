@@ -105,6 +105,9 @@ class Rule:
     why: ClassVar[str]
     how_to_fix: ClassVar[str]
     fix_safety: ClassVar[str] = "No automatic fix yet; the fix text says what to change."
+    # The library (or Python) versions the failure happens with, as far as the catalog and the
+    # rule's proofs back them ("SQLAlchemy >= 1.4 (...)", "Any FastAPI version.").
+    versions: ClassVar[str]
     codemod: ClassVar[Optional[str]] = None
     references: ClassVar[Tuple[str, ...]] = ()
     enabled_by_default: ClassVar[bool] = True

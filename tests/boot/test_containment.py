@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import List, Tuple
 
+from dotenv import load_dotenv
+
 from flake8_stability.audit.report import ProjectReport, build_report
 from flake8_stability.boot import BootResult, correlate, probe
 from flake8_stability.boot.runner import OUTPUT_CAP, probe_environment
@@ -143,6 +145,23 @@ def test_environment_is_the_users_plus_env_files(tmp_path: Path, monkeypatch) ->
     assert (env["A_ONE"], env["B_TWO"], env["C_THREE"], env["OWN"]) == (
         "1", "two words", "3", "from-shell")
     assert set(env) - set(os.environ) == {"A_ONE", "B_TWO", "C_THREE"}
+
+
+def test_env_file_bindings_follow_python_dotenv(tmp_path: Path, monkeypatch) -> None:
+    """Within a file the last binding wins and a bare `KEY` unsets it, as `load_dotenv` does;
+    across files the first file that sets a key wins (later loads do not override)."""
+    first, second = tmp_path / ".env", tmp_path / ".env.local"
+    first.write_text("TWICE=old\nTWICE=new\nBARE=set\nBARE\n")
+    second.write_text("TWICE=other-file\nONLY_SECOND=2\n")
+    for key in ("TWICE", "BARE", "ONLY_SECOND"):  # recorded, so load_dotenv's writes are undone
+        monkeypatch.setenv(key, "")
+        monkeypatch.delenv(key)
+    env = probe_environment((first, second))
+    assert (env["TWICE"], env["ONLY_SECOND"]) == ("new", "2") and "BARE" not in env
+    load_dotenv(first)
+    load_dotenv(second)
+    assert {key: os.environ.get(key) for key in ("TWICE", "BARE", "ONLY_SECOND")} == {
+        key: env.get(key) for key in ("TWICE", "BARE", "ONLY_SECOND")}
 
 
 def test_probe_that_cannot_run(tmp_path: Path) -> None:

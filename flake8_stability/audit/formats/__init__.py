@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..report import Report
+from .github import render_github
 from .json_format import render_json
 from .markdown import render_markdown
 from .sarif import render_sarif
@@ -16,4 +17,5 @@ FORMATS: Dict[str, Renderer] = {
     "json": render_json,
     "markdown": render_markdown,
     "sarif": render_sarif,
+    "github": render_github,
 }

@@ -115,12 +115,12 @@ def _location(project: ProjectReport, base: Optional[Path], path: str, line: int
               col: int) -> Dict[str, Any]:
     physical: Dict[str, Any] = {"artifactLocation": _artifact(project, base, path)}
     if line >= 1:
-        column = _code_points(project.root / path, line, col) if col > 0 else 0
+        column = code_point_column(project.root / path, line, col) if col > 0 else 0
         physical["region"] = {"startLine": line, "startColumn": column + 1}
     return {"physicalLocation": physical}
 
 
-def _code_points(path: Path, line: int, col: int) -> int:
+def code_point_column(path: Path, line: int, col: int) -> int:
     """`col`, a UTF-8 byte offset as `ast` counts it, in code points of the line (the run's
     columnKind); unchanged when the line cannot be read."""
     if path.suffix != ".py":

@@ -57,6 +57,8 @@ class EventLoopRunAtImport(Rule):
     name = "event-loop-run-at-import"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = ("Any uvicorn version with --reload, --workers or `fastapi dev`; uvicorn < 0.47 "
+                "also for a plain `uvicorn main:app`.")
     summary = "asyncio.run() / run_until_complete() while the app is imported or started"
     references = ("E10",)
     triggers = ("asyncio",)
@@ -214,6 +216,7 @@ class ReloadNeedsImportString(Rule):
     name = "reload-needs-import-string"
     severity = Severity.WARNING
     category = Category.APP
+    versions = "Any uvicorn version that supports --reload and --workers."
     summary = "uvicorn.run() given an app object with reload=True or workers > 1"
     references = ("E11",)
     triggers = ("uvicorn",)

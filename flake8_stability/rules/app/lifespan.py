@@ -46,6 +46,8 @@ class OnEventDeprecatedOrIgnored(Rule):
     name = "on-event-deprecated-or-ignored"
     severity = Severity.WARNING
     category = Category.APP
+    versions = ("FastAPI >= 0.93, which added `lifespan=`; Starlette >= 1.0 also removed "
+                "`on_startup` and `on_event` from Starlette apps.")
     summary = "startup/shutdown handlers registered with `on_event` / `on_startup`"
     references = ("E08",)
     codemod = "on-event-to-lifespan"
@@ -308,6 +310,7 @@ class LifespanWrongShape(Rule):
     name = "lifespan-wrong-shape"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = "Any Starlette version."
     summary = "lifespan= given a function that is not an async context manager factory"
     references = ("E09",)
     triggers = ("lifespan",)

@@ -57,6 +57,7 @@ class CorsWildcardWithCredentials(MiddlewareRule):
     name = "cors-wildcard-with-credentials"
     severity = Severity.WARNING
     category = Category.APP
+    versions = "Any Starlette version."
     summary = "CORSMiddleware allows every origin (`*`) together with credentials"
     references = ("E07",)
     what = ("`CORSMiddleware` registered with `allow_origins` holding `\"*\"` (written in the "
@@ -164,6 +165,8 @@ class MiddlewareUnknownArgument(MiddlewareRule):
     name = "middleware-unknown-argument"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = ("Any Starlette version: the keywords are checked against the installed middleware "
+                "class.")
     summary = "middleware given a keyword argument its class does not accept"
     what = ("`app.add_middleware(Cls, name=...)`, `Middleware(Cls, name=...)` or a direct "
             "`Cls(app, name=...)` where `name` is not a parameter of the middleware's "

@@ -58,6 +58,7 @@ class RouterNeverIncluded(ProjectRule):
     name = "router-never-included"
     severity = Severity.RUNTIME
     category = Category.APP
+    versions = "Any FastAPI version."
     summary = "router with routes that the app never includes: its paths answer 404"
     references = ("E05",)
     what = ("An `APIRouter` with routes that is not reachable from the ASGI target's app: no "
@@ -353,6 +354,8 @@ class IncludeRouterWrongObject(ProjectRule):
     name = "include-router-wrong-object"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = ("Any FastAPI version (from 0.137 the error names `_contains_router`, before it "
+                "`routes`).")
     summary = "include_router() given a module, class, function or call result, not a router"
     references = ("E04",)
     codemod = "include-router-attribute"
@@ -534,6 +537,7 @@ class RouterPrefixInvalid(Rule):
     name = "router-prefix-invalid"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = "Any FastAPI version."
     summary = "router prefix without a leading '/' or with a trailing '/'"
     references = ("E06",)
     codemod = "router-prefix-slashes"

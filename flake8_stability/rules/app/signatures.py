@@ -55,6 +55,7 @@ class InvalidTypeInRouteSignature(Rule):
     name = "invalid-type-in-route-signature"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = "Any FastAPI version."
     summary = "route parameter or return type FastAPI cannot turn into a field (Session, ...)"
     references = ("E12",)
     triggers = ("fastapi",)
@@ -277,6 +278,7 @@ class DependsCalled(ProjectRule):
     name = "depends-called"
     severity = Severity.RUNTIME
     category = Category.APP
+    versions = "Any FastAPI version."
     summary = "Depends(get_db()) passes the generator or coroutine, not the dependency"
     references = ("E13",)
     codemod = "depends-uncall"

@@ -95,6 +95,7 @@ class AsgiModuleNotFound(ProjectRule):
     name = "asgi-module-not-found"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = "Any uvicorn version."
     summary = "the ASGI target's module does not resolve from the boot working directory"
     references = ("E01",)
     what = ("The module of the ASGI target (read from `[tool.flake8-stability]`, a Dockerfile, "
@@ -289,6 +290,7 @@ class AsgiAttributeNotFound(ProjectRule):
     name = "asgi-attribute-not-found"
     severity = Severity.BLOCKING
     category = Category.APP
+    versions = "Any uvicorn version."
     summary = "the ASGI target's module has no such attribute at module level"
     references = ("E02",)
     what = ("The ASGI target names an attribute its module does not bind at module level: the "

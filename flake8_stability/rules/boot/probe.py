@@ -47,6 +47,8 @@ class ProbeRule(Rule):
 class ImportFailureUnexplained(ProbeRule):
     code = "SBA001"
     name = "import-failure-unexplained"
+    versions = ("Any versions: what the boot probe saw fail while importing the app with the "
+                "installed stack.")
     severity = Severity.BLOCKING
     summary = "importing the ASGI target failed at boot for a reason no static rule explains"
     references = ("E01",)
@@ -127,6 +129,8 @@ class ImportFailureUnexplained(ProbeRule):
 class StartupFailureUnexplained(ProbeRule):
     code = "SBA002"
     name = "startup-failure-unexplained"
+    versions = ("Any versions: what the boot probe saw fail in the lifespan startup with the "
+                "installed stack.")
     severity = Severity.BLOCKING
     summary = "the app imported, but its lifespan startup failed for a reason no rule explains"
     references = ("A23", "E09")
@@ -234,6 +238,7 @@ class StartupFailureUnexplained(ProbeRule):
 class BootTimeout(ProbeRule):
     code = "SBA003"
     name = "boot-timeout"
+    versions = "Any versions."
     severity = Severity.BLOCKING
     summary = "the app did not finish importing or starting within the probe's deadline"
     references = ("A23",)
@@ -341,6 +346,8 @@ class BootTimeout(ProbeRule):
 class OpenAPIGenerationFailed(ProbeRule):
     code = "SBA004"
     name = "openapi-generation-failed"
+    versions = ("Any FastAPI version: the schema is built on the first request to /openapi.json or"
+                " /docs.")
     severity = Severity.RUNTIME
     summary = "the app booted, but building its OpenAPI schema failed"
     references = ("E12",)

@@ -19,6 +19,7 @@ class EnvFileRelativeToCwd(Rule):
     name = "env-file-relative-to-cwd"
     severity = Severity.WARNING
     category = Category.CONFIG
+    versions = "Any pydantic-settings and python-dotenv version."
     summary = "A relative env_file / load_dotenv path that the boot working directory misses"
     triggers = ("env_file", "load_dotenv")
     what = ("`model_config = SettingsConfigDict(env_file=\".env\")` (or a v1 `class Config: "

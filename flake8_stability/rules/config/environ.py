@@ -23,6 +23,7 @@ class EnvVarRequiredAtImport(Rule):
     name = "env-var-required-at-import"
     severity = Severity.BLOCKING
     category = Category.CONFIG
+    versions = "Any versions: the environment the app starts in decides."
     summary = "An environment variable read at import that nothing in the project sets"
     references = ("C01",)
     triggers = ("environ", "getenv")

@@ -122,6 +122,7 @@ def _missing(model: ProjectModel, settings: SettingsClass, field: SettingsField)
 class SettingsFieldWithoutSource(_SettingsRule):
     code = "SBA502"
     name = "settings-field-without-source"
+    versions = "Any pydantic-settings version (and pydantic 1's BaseSettings)."
     severity = Severity.BLOCKING
     v2_only = False
     summary = "A settings field without a default that no source sets, created at boot"
@@ -371,6 +372,8 @@ class SettingsFieldWithoutSource(_SettingsRule):
 class DotenvKeyForbidden(_SettingsRule):
     code = "SBA503"
     name = "dotenv-key-forbidden"
+    versions = ("pydantic-settings >= 2.0: dotenv keys reach the model, which forbids extras by "
+                "default.")
     severity = Severity.BLOCKING
     summary = "The settings' env_file sets keys the class does not define, with extra='forbid'"
     references = ("C02",)
@@ -529,6 +532,8 @@ def _used(settings: SettingsClass, key: str) -> bool:
 class EnvValueNotJson(_SettingsRule):
     code = "SBA504"
     name = "env-value-not-json-for-complex-field"
+    versions = ("Any pydantic-settings version (and pydantic 1's BaseSettings): complex values are"
+                " parsed as JSON.")
     severity = Severity.BLOCKING
     summary = "A list/dict/set/model settings field whose env_file value is not JSON"
     references = ("C03",)
@@ -689,6 +694,8 @@ def _is_json(text: str) -> bool:
 class V1EnvBindingIgnored(_SettingsRule):
     code = "SBA505"
     name = "v1-env-binding-ignored"
+    versions = ("pydantic >= 2.0 with pydantic-settings 2: `Field(env=...)` and `Config.fields` "
+                "are ignored.")
     severity = Severity.RUNTIME
     summary = "A pydantic-1 env binding that pydantic-settings 2 ignores, on a required field"
     references = ("C04",)

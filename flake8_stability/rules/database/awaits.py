@@ -45,6 +45,7 @@ class CoroutineNotAwaited(DatabaseRule):
     name = "coroutine-not-awaited"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = "Any async SQLAlchemy (>= 1.4) or sqlmodel version."
     summary = ("a coroutine method of AsyncSession, AsyncEngine or AsyncConnection called "
                "without await")
     references = ("A07",)
@@ -384,6 +385,7 @@ class BlockingDbCallInAsyncDef(DatabaseRule):
     name = "blocking-db-call-in-async-def"
     severity = Severity.WARNING
     category = Category.DATABASE
+    versions = "Any versions: an `async def` endpoint runs on the event loop."
     summary = "synchronous database I/O inside async def blocks the event loop"
     what = ("Inside an `async def`, a call that does synchronous database I/O: a method of a sync "
             "`Session` / `sqlmodel.Session` (`exec`, `execute`, `get`, `commit`, `refresh`, "
@@ -528,6 +530,8 @@ class LazyLoadInAsyncContext(DatabaseRule):
     name = "lazy-load-in-async-context"
     severity = Severity.WARNING
     category = Category.DATABASE
+    versions = ("SQLAlchemy >= 1.4 async (the error names `await_only()` on 1.4 and 2.0, "
+                "`await_()` on 2.1).")
     summary = "a lazy relationship read from an object loaded through an async session"
     references = ("A08",)
     what = ("In an `async def`, reading a relationship attribute (`team.heroes`) of an object "

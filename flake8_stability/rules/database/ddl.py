@@ -43,6 +43,7 @@ class CreateAllOnAsyncEngine(DatabaseRule):
     name = "create-all-on-async-engine"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4 (AsyncEngine)."
     summary = "metadata.create_all() / drop_all() / reflect() or inspect() given an async engine"
     references = ("A03",)
     codemod = "run-sync-create-all"
@@ -256,6 +257,7 @@ class ModelsNotImportedBeforeCreateAll(DatabaseRule):
     name = "models-not-imported-before-create-all"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = "Any SQLAlchemy and sqlmodel version."
     summary = "metadata.create_all() runs before any table model is defined or imported"
     references = ("A17",)
     what = ("`SQLModel.metadata.create_all(...)` (also through `conn.run_sync(...)`) or "

@@ -56,6 +56,9 @@ class PoolOptionInvalidForDialect(DatabaseRule):
     name = "pool-option-invalid-for-dialect"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = ("Any SQLAlchemy version for NullPool, StaticPool, AssertionPool and "
+                "SingletonThreadPool (in-memory SQLite); file SQLite only on SQLAlchemy 1.x, whose"
+                " default is NullPool (QueuePool from 2.0).")
     summary = "pool keyword arguments that the engine's pool class does not take"
     references = ("A10",)
     codemod = "drop-invalid-pool-args"
@@ -199,6 +202,8 @@ class ConnectArgInvalidForDriver(DatabaseRule):
     name = "connect-arg-invalid-for-driver"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = ("Any SQLAlchemy version: the driver (asyncpg, psycopg2, psycopg 3) rejects the "
+                "option.")
     summary = "connect arguments or URL options the database driver does not take"
     references = ("A11", "A12")
     codemod = "fix-connect-args"
@@ -396,6 +401,7 @@ class DsnObjectAsUrl(DatabaseRule):
     name = "dsn-object-as-url"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "pydantic >= 2.0: URL types are no longer `str`."
     summary = "a pydantic URL object (`PostgresDsn`, `AnyUrl`, ...) given as an engine URL"
     references = ("A15",)
     codemod = "str-dsn"

@@ -26,6 +26,7 @@ class SyncEngineWithAsyncDriver(DatabaseRule):
     name = "sync-engine-with-async-driver"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4 (the asyncio extension)."
     summary = "create_engine() given a URL with an async driver"
     references = ("A02",)
     what = ("A synchronous engine (`create_engine`, also `sqlmodel.create_engine`) whose URL names "
@@ -97,6 +98,7 @@ class AsyncEngineWithSyncDriver(DatabaseRule):
     name = "async-engine-with-sync-driver"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4 (the asyncio extension)."
     summary = "create_async_engine() given a URL whose driver is not async"
     references = ("A01",)
     codemod = "async-driver-url"
@@ -209,6 +211,7 @@ class PostgresSchemeAlias(DatabaseRule):
     name = "postgres-scheme-alias"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4, which removed the `postgres` alias."
     summary = "database URL uses the removed `postgres://` scheme"
     references = ("A14",)
     codemod = "postgres-scheme"

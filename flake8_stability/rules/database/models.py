@@ -93,6 +93,7 @@ class NoMatchingSqlalchemyType(DatabaseRule):
     name = "no-matching-sqlalchemy-type"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "Any sqlmodel version (before 0.0.14 the error is worded differently)."
     summary = "a table model field whose type SQLModel cannot turn into a column"
     references = ("A24",)
     what = ("A field of a SQLModel `table=True` class (own, or inherited from a non-table SQLModel "
@@ -347,6 +348,7 @@ class TableWithoutPrimaryKey(DatabaseRule):
     name = "table-without-primary-key"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "Any SQLAlchemy and sqlmodel version."
     summary = "a SQLModel table model without a primary-key column"
     references = ("A25",)
     what = ("A SQLModel `table=True` class whose fields, own and inherited from base classes of "
@@ -621,6 +623,7 @@ class SaColumnArgumentConflict(DatabaseRule):
     name = "sa-column-argument-conflict"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = "sqlmodel >= 0.0.11 (older releases ignored these options silently)."
     summary = "Field(sa_column=...) combined with column options sqlmodel refuses"
     references = ("A26",)
     what = ("A `sqlmodel.Field()` given `sa_column=` together with `primary_key`, `nullable`, "
@@ -769,6 +772,8 @@ class ReservedModelAttribute(DatabaseRule):
     name = "reserved-model-attribute"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = ("SQLAlchemy < 2.1 refuses the class; SQLAlchemy 2.1 warns and sqlmodel then fails "
+                "on every instance; on pydantic 1 sqlmodel raises NameError.")
     summary = "a model attribute named `metadata` or `registry`, names declarative classes reserve"
     references = ("A27",)
     codemod = "rename-reserved-attribute"
@@ -1028,6 +1033,9 @@ class RelationshipAnnotationUnsupported(DatabaseRule):
     name = "relationship-annotation-unsupported"
     severity = Severity.BLOCKING
     category = Category.DATABASE
+    versions = ("`\"Team\" | None` and string relationship annotations beyond a class name on any "
+                "version; `list[\"Hero\"]` on pydantic < 1.9.1; annotations without `Mapped[]` on "
+                "declarative classes on SQLAlchemy >= 2.0.")
     summary = "a relationship or model annotation the installed SQLModel/SQLAlchemy cannot read"
     references = ("A28", "D06")
     what = ("Model annotations that fail: `\"Team\" | None` in a SQLModel or declarative class "

@@ -79,6 +79,7 @@ class SyncSessionOverAsyncEngine(DatabaseRule):
     name = "sync-session-over-async-engine"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4 (the asyncio extension)."
     summary = "a sync session or session factory bound to an async engine, or the reverse"
     references = ("A04",)
     codemod = "async-sessionmaker"
@@ -309,6 +310,8 @@ class ExecOnSqlalchemySession(DatabaseRule):
     name = "exec-on-sqlalchemy-async-session"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = ("Any sqlmodel and SQLAlchemy version: only sqlmodel's Session and AsyncSession "
+                "have `exec()`.")
     summary = "`.exec()` called on SQLAlchemy's AsyncSession or Session, which only SQLModel's have"
     references = ("A05",)
     codemod = "sqlmodel-async-session"
@@ -505,6 +508,7 @@ class LegacyQueryOnAsyncSession(DatabaseRule):
     name = "legacy-query-on-async-session"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4: AsyncSession never had the 1.x `Query` API."
     summary = "the legacy `session.query(...)` API called on an async session"
     references = ("A06",)
     what = ("`session.query(Model)...` where `session` is an `AsyncSession` (SQLAlchemy's or "
@@ -670,6 +674,7 @@ class ExpireOnCommitInAsyncSession(DatabaseRule):
     name = "expire-on-commit-in-async-session"
     severity = Severity.WARNING
     category = Category.DATABASE
+    versions = "SQLAlchemy >= 1.4 async: `expire_on_commit` defaults to True."
     summary = "an async session or session factory without `expire_on_commit=False`"
     references = ("A09",)
     codemod = "expire-on-commit-false"

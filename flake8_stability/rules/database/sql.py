@@ -73,6 +73,8 @@ class RawSqlString(DatabaseRule):
     name = "raw-sql-string"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = ("SQLAlchemy >= 2.0 (1.4 ran strings on sessions and sync connections with a "
+                "warning; its AsyncConnection already refused them).")
     summary = "a plain SQL string passed to a SQLAlchemy session or connection"
     references = ("A16",)
     codemod = "wrap-text"
@@ -250,6 +252,8 @@ class LegacySqlalchemy1xApi(DatabaseRule):
     name = "legacy-sqlalchemy-1x-api"
     severity = Severity.RUNTIME
     category = Category.DATABASE
+    versions = ("SQLAlchemy >= 2.0, which removed the 1.x implicit execution and legacy calling "
+                "styles.")
     summary = "a SQLAlchemy 1.x API that SQLAlchemy 2.0 removed"
     references = ("D05",)
     what = ("With SQLAlchemy >= 2.0 installed: `engine.execute()`, `engine.scalar()`, "

@@ -28,6 +28,8 @@ class KnownBadCombination(ProjectRule):
     name = "known-bad-combination"
     severity = Severity.RUNTIME
     category = Category.DEPENDENCIES
+    versions = ("passlib 1.7.4 with bcrypt >= 4.1 (an error logged at the first hash) and bcrypt "
+                ">= 5.0 (the first hash fails).")
     summary = "installed versions that import fine but are known to fail together later"
     references = ("D12",)
     what = ("Installed versions that the shipped stack table records as failing after the "

@@ -73,6 +73,9 @@ class DeclaredVersionsIncompatible(ProjectRule):
     name = "declared-versions-incompatible"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = ("Declared ranges of two stack packages that the shipped table (each release's own "
+                "requirements) lets no pair satisfy: e.g. fastapi < 0.100 with pydantic >= 2, "
+                "sqlmodel < 0.0.14 with pydantic >= 2, sqlmodel 0.0.8 with SQLAlchemy 2.")
     summary = "declared versions of the stack that cannot be installed or imported together"
     references = ("D01", "D02", "D03", "D07", "D13")
     what = ("Two stack packages (fastapi, starlette, pydantic, pydantic-settings, sqlmodel, "
@@ -300,6 +303,9 @@ class CoreStackUnbounded(ProjectRule):
     name = "core-stack-unbounded"
     severity = Severity.WARNING
     category = Category.DEPENDENCIES
+    versions = ("Lower bounds below a recorded breaking release: pydantic 2.0, SQLAlchemy 2.0, "
+                "Starlette 1.0; FastAPI 0.100 and sqlmodel 0.0.14 when pydantic is not declared, "
+                "sqlmodel 0.0.12 when SQLAlchemy is not.")
     summary = "a core stack package declared without an upper bound across a known break"
     references = ("D05",)
     what = ("fastapi, pydantic, SQLAlchemy, sqlmodel, starlette or pydantic-settings declared "
@@ -413,6 +419,7 @@ class InstalledOutsideDeclaredRange(ProjectRule):
     name = "installed-outside-declared-range"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = "Any version installed outside the declared range."
     summary = "the installed version of a declared package is outside its declared range"
     references = ()
     what = ("A main dependency whose version in the project's interpreter is outside the "

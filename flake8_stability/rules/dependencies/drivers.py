@@ -39,6 +39,7 @@ class DatabaseDriverMissing(Rule):
     name = "db-driver-missing"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = "Any SQLAlchemy version: the driver the URL names must be installed."
     summary = "the DBAPI driver an engine URL loads is not installed"
     references = ("D10",)
     triggers = ("create_engine", "create_async_engine")
@@ -205,6 +206,8 @@ class GreenletMissing(ProjectRule):
     name = "greenlet-missing"
     severity = Severity.RUNTIME
     category = Category.DEPENDENCIES
+    versions = ("SQLAlchemy >= 2.1: importing the asyncio extension fails; SQLAlchemy 1.4 and 2.0:"
+                " the first connection fails.")
     summary = "async SQLAlchemy used while greenlet is not installed"
     references = ("D11",)
     what = ("The project imports SQLAlchemy's asyncio extension (`create_async_engine`, "

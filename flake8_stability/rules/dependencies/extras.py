@@ -117,6 +117,8 @@ class EmailValidatorMissing(Rule):
     name = "email-validator-missing"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = ("Any pydantic version using `EmailStr` (1.x and 2.x); pydantic >= 2.6 also needs "
+                "email-validator >= 2.0.")
     summary = "EmailStr / NameEmail used while email-validator is missing or too old"
     references = ("D08",)
     triggers = ("EmailStr", "NameEmail")
@@ -329,6 +331,8 @@ class PythonMultipartMissing(Rule):
     name = "python-multipart-missing"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = ("Any FastAPI version with Form, File or UploadFile parameters; FastAPI >= 0.115.6 "
+                "imports `python_multipart` first, older releases only `multipart.multipart`.")
     summary = "a route takes form data or files while python-multipart is not installed"
     references = ("D09", "I05")
     triggers = ("Form", "File", "OAuth2PasswordRequestForm")

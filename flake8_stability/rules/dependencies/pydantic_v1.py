@@ -92,6 +92,7 @@ class PydanticV1IdiomOnV2(Rule):
     name = "pydantic-v1-idiom-on-v2"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = "pydantic >= 2.0 (and pydantic-settings 2 for `Field(env=...)`)."
     summary = "a pydantic 1 idiom that fails or is ignored on the installed pydantic 2"
     references = ("D15", "D16", "D17", "D18")
     codemod = "pydantic-v2-idioms"

@@ -31,6 +31,8 @@ class SyntaxNewerThanRequiresPython(Rule):
     name = "syntax-newer-than-requires-python"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = ("Pythons older than the syntax, down to the `requires-python` lower bound: `X | "
+                "None` and `match` need 3.10, `typing.Self` 3.11.")
     summary = "code needs a newer Python than the declared requires-python allows"
     references = ("D14",)
     what = ("Code that fails on the oldest Python (3.8 to 3.14) the project's `requires-python` "

@@ -50,6 +50,8 @@ class InstalledStackIncompatible(ProjectRule):
     name = "installed-stack-incompatible"
     severity = Severity.BLOCKING
     category = Category.DEPENDENCIES
+    versions = ("Installed version pairs the shipped compatibility table rejects: e.g. sqlmodel "
+                "0.0.8 with pydantic 2, fastapi < 0.100 with pydantic 2.")
     summary = "installed versions of the stack that do not work together"
     references = ("D01", "D02", "D03", "D04")
     what = ("Installed distributions of the web stack (fastapi, starlette, pydantic, "

@@ -64,6 +64,7 @@ class UndeclaredThirdPartyImport(ProjectRule):
     name = "undeclared-third-party-import"
     severity = Severity.WARNING
     category = Category.IMPORTS
+    versions = "Any versions: the declared dependencies decide."
     summary = "import of an installed third-party package the project does not declare"
     what = ("An import that runs (at module level or inside a function; not under "
             "`if TYPE_CHECKING:`, not inside `try/except ImportError`) of a top-level module "

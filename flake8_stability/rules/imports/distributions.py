@@ -93,6 +93,8 @@ class WrongDistributionForImport(ProjectRule):
     name = "wrong-distribution-for-import"
     severity = Severity.RUNTIME
     category = Category.IMPORTS
+    versions = ("Any versions: the distribution installed under the import name decides (`jwt` for"
+                " PyJWT, `multipart` for python-multipart).")
     summary = "an import served by a look-alike PyPI distribution (`jwt` instead of PyJWT)"
     references = ("I05",)
     what = ("An import of a name that more than one PyPI distribution installs, where the "

@@ -127,6 +127,9 @@ class MovedOrRemovedImport(Rule):
     name = "moved-or-removed-import"
     severity = Severity.BLOCKING
     category = Category.IMPORTS
+    versions = ("The installed version of the imported library, from the shipped symbol table: "
+                "e.g. `BaseSettings` left pydantic in 2.0, `async_sessionmaker` needs SQLAlchemy "
+                ">= 2.0, `AsyncConnection` left sqlmodel.ext.asyncio in sqlmodel 0.0.12.")
     summary = "an import the installed version of its package moved, removed or does not have yet"
     references = ("I01", "I02", "I03", "I06")
     codemod = "moved-import"

@@ -62,6 +62,7 @@ class ModuleNotFound(ProjectRule):
     name = "module-not-found"
     severity = Severity.BLOCKING
     category = Category.IMPORTS
+    versions = "Any Python version."
     summary = "import of a module that exists neither in the project nor in the environment"
     references = ("E01", "I08")
     what = ("An import whose module cannot be found at boot: a project-internal dotted name "
@@ -229,6 +230,7 @@ class NameNotInModule(ProjectRule):
     name = "name-not-in-module"
     severity = Severity.BLOCKING
     category = Category.IMPORTS
+    versions = "Any Python version."
     summary = "`from project.module import name` where the module does not define the name"
     references = ("I07",)
     what = ("A from-import from one of the project's own modules that does not bind the name "

@@ -52,6 +52,7 @@ class ImportRootMismatch(ProjectRule):
     name = "import-root-mismatch"
     severity = Severity.BLOCKING
     category = Category.IMPORTS
+    versions = "Any versions: the working directory and sys.path uvicorn starts with decide."
     summary = "absolute import that only resolves when the server starts from another folder"
     references = ("E03",)
     what = ("An absolute import of the project's own code that does not resolve from the boot "
@@ -195,6 +196,7 @@ class RelativeImportOutsidePackage(ProjectRule):
     name = "relative-import-outside-package"
     severity = Severity.BLOCKING
     category = Category.IMPORTS
+    versions = "Any Python version."
     summary = "relative import in a module that has no parent package at boot"
     references = ("I08",)
     what = ("A relative import (`from .db import engine`) in a module imported at boot as a "

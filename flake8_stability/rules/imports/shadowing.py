@@ -33,6 +33,7 @@ class LocalModuleShadowsPackage(ProjectRule):
     name = "local-module-shadows-package"
     severity = Severity.BLOCKING
     category = Category.IMPORTS
+    versions = "Any Python version."
     summary = "project module named like a package the app or the framework imports"
     references = ("I04",)
     what = ("A module or package of the project on a boot import root whose top-level name is "

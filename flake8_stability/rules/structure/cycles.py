@@ -103,6 +103,7 @@ class ImportCycleFailsAtImport(ProjectRule):
     name = "import-cycle-fails-at-import"
     severity = Severity.BLOCKING
     category = Category.STRUCTURE
+    versions = "Any Python version."
     summary = "circular import that fails: a name is imported from a module still initializing"
     references = ("S01",)
     what = ("A cycle of module-level imports in which `from X import name` re-enters module X "
@@ -281,6 +282,7 @@ class ImportCycleBenign(ProjectRule):
     name = "import-cycle-benign"
     severity = Severity.WARNING
     category = Category.STRUCTURE
+    versions = "Any Python version."
     enabled_by_default = False
     summary = "circular import that works today because of statement order"
     references = ("S01",)

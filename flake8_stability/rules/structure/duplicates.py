@@ -88,6 +88,7 @@ class ModuleImportedUnderTwoNames(ProjectRule):
     name = "module-imported-under-two-names"
     severity = Severity.BLOCKING
     category = Category.STRUCTURE
+    versions = "Any SQLAlchemy and sqlmodel version."
     summary = "a module defining tables is imported twice, under two module names"
     references = ("S03",)
     what = ("A file that defines SQLModel tables is executed twice while the app boots because "

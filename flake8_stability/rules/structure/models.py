@@ -36,6 +36,7 @@ class ModelModulesImportEachOther(ProjectRule):
     name = "model-modules-import-each-other"
     severity = Severity.WARNING
     category = Category.STRUCTURE
+    versions = "Any Python version."
     summary = "two modules that define table models import each other at module level"
     references = ("S01", "S02")
     what = ("Two modules that both define table models (`table=True` SQLModel classes or "

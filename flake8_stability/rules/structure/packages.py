@@ -108,6 +108,8 @@ class PackageWithoutInit(ProjectRule):
     name = "package-without-init"
     severity = Severity.WARNING
     category = Category.STRUCTURE
+    versions = ("Any Python >= 3.3 imports it (namespace package); the tools that skip it do so in"
+                " every version.")
     summary = "a folder imported as a package has no __init__.py"
     references = ("S05",)
     codemod = "create-init"

@@ -46,6 +46,7 @@ class RelationshipTargetUnknown(ProjectRule):
     name = "relationship-target-unknown"
     severity = Severity.RUNTIME
     category = Category.STRUCTURE
+    versions = "Any SQLAlchemy and sqlmodel version."
     summary = "a relationship names a model class that is not defined or never imported"
     references = ("S02", "A17")
     what = ("Across the whole project, each `Relationship()` / `relationship()` of a table model "

@@ -148,6 +148,8 @@ class ForwardReferenceUnresolved(ProjectRule):
     name = "forward-reference-unresolved"
     severity = Severity.BLOCKING
     category = Category.STRUCTURE
+    versions = ("pydantic >= 2: before 2.10 route registration fails at import, from 2.10 every "
+                "request to the route fails.")
     summary = "a schema used by a route refers to a class its module never defines at run time"
     references = ("S04",)
     what = ("A pydantic or SQLModel schema class whose string annotation (or any annotation "
