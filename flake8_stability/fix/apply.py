@@ -8,8 +8,10 @@ touches such a line, is not applied: its targets are skipped with "conflicts wit
 A file that cannot be read, decoded or parsed is skipped with a message; nothing else is
 affected. The file's encoding (BOM, coding cookie), line endings and final newline are kept.
 
-Requirement files (SBA2xx) would take `TextEdit`s, not codemods; no rule names a codemod for
-them yet, so findings outside Python files are reported as skipped."""
+Findings whose codemod is a text codemod (requirement-file fixes, SBA2xx) go to the
+requirement-file driver (`text_apply.py`): their edits land in the file that declares the
+dependency, and their skips are reported at the finding's own place. Both kinds of fix come back
+as `FileFix`es, shown in one diff and written the same way."""
 from __future__ import annotations
 
 import difflib
@@ -17,66 +19,20 @@ import io
 import os
 import tempfile
 import tokenize
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..findings import Finding
 from ..project.sources import read_file
-from .codemod import Codemod, FileCreation, Target, registry
+from .codemod import Codemod, Target, registry
+from .file_fix import BOM, Applied, FileFix, Skip, skip_all
+from .text_apply import fix_requirement_files, is_text_codemod
 
-BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class TextEdit:
-    """The hook for requirement-file fixes (SBA2xx): replace `old` by `new` on `line` (1-based)
-    of a text file. No rule names such a codemod yet."""
-
-    path: str
-    line: int
-    old: str
-    new: str
-
-
-@dataclass(frozen=True)
-class Skip:
-    """A finding whose fix was not applied, and why."""
-
-    finding: Finding
-    codemod: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Applied:
-    """A codemod that changed the file, the findings it fixed, and its notes for the user."""
-
-    codemod: str
-    safe: bool
-    findings: Tuple[Finding, ...]
-    notes: Tuple[str, ...] = ()
-
-
-@dataclass
-class FileFix:
-    """One file: its bytes before and after, the codemods applied, the findings skipped, and a
-    problem when the whole file was skipped (unreadable, undecodable, unparsable)."""
-
-    path: str
-    before: bytes
-    after: bytes
-    applied: List[Applied] = field(default_factory=list)
-    skipped: List[Skip] = field(default_factory=list)
-    problem: Optional[str] = None
-    created: List[FileCreation] = field(default_factory=list)  # new files the fixes need
-
-    @property
-    def changed(self) -> bool:
-        return self.after != self.before or bool(self.created)
+if TYPE_CHECKING:
+    from ..context import ProjectContext
 
 
 def fixable(findings: Iterable[Finding]) -> Dict[str, Dict[str, List[Finding]]]:
@@ -88,11 +44,25 @@ def fixable(findings: Iterable[Finding]) -> Dict[str, Dict[str, List[Finding]]]:
     return grouped
 
 
-def fix_files(findings: Iterable[Finding], *, unsafe: bool = False) -> List[FileFix]:
-    """Every file with a finding that names a codemod, fixed in memory (nothing is written)."""
+def fix_files(findings: Iterable[Finding], *, unsafe: bool = False,
+              projects: Sequence["ProjectContext"] = ()) -> List[FileFix]:
+    """Every file with a finding that names a codemod, fixed in memory (nothing is written);
+    requirement-file fixes need the `projects` the findings come from (the engine's results)."""
     codemods = registry()
-    return [fix_file(Path(path), by_codemod, codemods, unsafe=unsafe)
-            for path, by_codemod in sorted(fixable(findings).items())]
+    text: List[Finding] = []
+    python: List[Finding] = []
+    for finding in findings:
+        if finding.fix.codemod:
+            kind = is_text_codemod(codemods.get(finding.fix.codemod))
+            (text if kind else python).append(finding)
+    fixes = {path: fix_file(Path(path), by_codemod, codemods, unsafe=unsafe)
+             for path, by_codemod in fixable(python).items()}
+    requirement_fixes, skipped = fix_requirement_files(text, codemods, projects, unsafe=unsafe)
+    fixes.update((fix.path, fix) for fix in requirement_fixes)
+    for skip in skipped:
+        fixes.setdefault(skip.finding.path, FileFix(skip.finding.path, b"", b"")
+                         ).skipped.append(skip)
+    return [fixes[path] for path in sorted(fixes)]
 
 
 def fix_file(path: Path, by_codemod: Dict[str, List[Finding]],
@@ -102,15 +72,14 @@ def fix_file(path: Path, by_codemod: Dict[str, List[Finding]],
     data, problem = read_file(path)
     fix = FileFix(str(path), data, data)
     if problem is not None:
-        return _skip_all(fix, by_codemod, problem)
+        return skip_all(fix, by_codemod, problem)
     if path.suffix != ".py":
-        return _skip_all(fix, by_codemod, "text edits to non-Python files are not implemented: "
-                                          "no rule names a codemod for them yet")
+        return skip_all(fix, by_codemod, "not a Python file, and its codemods edit Python code")
     try:
         return _fix_python(fix, by_codemod, codemods, unsafe)
     except RecursionError:  # libcst parses deeper trees than it can print or visit
         reason = "too deeply nested for libcst (RecursionError)"
-        return _skip_all(FileFix(fix.path, data, data, problem=reason), by_codemod, reason)
+        return skip_all(FileFix(fix.path, data, data, problem=reason), by_codemod, reason)
 
 
 def _fix_python(fix: FileFix, by_codemod: Dict[str, List[Finding]],
@@ -121,7 +90,7 @@ def _fix_python(fix: FileFix, by_codemod: Dict[str, List[Finding]],
         module = cst.parse_module(text)
     except (SyntaxError, UnicodeDecodeError, LookupError, cst.ParserSyntaxError) as exc:
         fix.problem = f"cannot be parsed by libcst: {str(exc).splitlines()[0]}"
-        return _skip_all(fix, by_codemod, fix.problem)
+        return skip_all(fix, by_codemod, fix.problem)
     state = _State(module)
     for name, findings in _ordered(by_codemod):
         _run_one(fix, state, name, findings, codemods.get(name), unsafe)
@@ -131,7 +100,7 @@ def _fix_python(fix: FileFix, by_codemod: Dict[str, List[Finding]],
         except UnicodeEncodeError as exc:
             fix.applied.clear()
             fix.skipped.clear()
-            return _skip_all(fix, by_codemod, f"the fix cannot be written in {encoding}: {exc}")
+            return skip_all(fix, by_codemod, f"the fix cannot be written in {encoding}: {exc}")
     return fix
 
 
@@ -229,12 +198,6 @@ def _run_one(fix: FileFix, state: _State, name: str, findings: List[Finding],
                                tuple(outcome.notes)))
 
 
-def _skip_all(fix: FileFix, by_codemod: Dict[str, List[Finding]], reason: str) -> FileFix:
-    fix.skipped.extend(Skip(f, name, reason) for name, findings in by_codemod.items()
-                       for f in findings)
-    return fix
-
-
 def _decode(data: bytes) -> Tuple[str, bool, str]:
     """(encoding, whether a BOM starts the file, text without the BOM), as Python reads it."""
     encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -267,6 +230,7 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 
 def applied_codes(fixes: Sequence[FileFix]) -> Set[Tuple[str, int, str]]:
-    """(path, line, code) of every finding a codemod fixed."""
-    return {(f.path, finding.line, finding.code) for f in fixes for applied in f.applied
-            for finding in applied.findings}
+    """(path, line, code) of every finding a codemod fixed (where the finding is, which for a
+    requirement-file fix is not the file changed)."""
+    return {(finding.path, finding.line, finding.code) for f in fixes
+            for applied in f.applied for finding in applied.findings}

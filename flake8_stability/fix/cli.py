@@ -89,7 +89,8 @@ def _run(options: argparse.Namespace) -> int:
         return _verify(options, selection)
     results = audit(list(options.paths), selection, python=options.python,
                     target=options.target)
-    fixes = fix_files(_findings(results), unsafe=options.unsafe)
+    fixes = fix_files(_findings(results), unsafe=options.unsafe,
+                      projects=[result.project for result in results])
     if options.write:
         return _write(fixes, results)
     return _diff(fixes, results)
@@ -234,7 +235,8 @@ def _copy_if_readable(source: str, target: str) -> None:
 def _verify_copy(copy: Path, root: Path, options: argparse.Namespace,
                  selection: Selection) -> int:
     before = audit([copy], selection, python=options.python, target=options.target)
-    fixes = fix_files(_findings(before), unsafe=options.unsafe)
+    fixes = fix_files(_findings(before), unsafe=options.unsafe,
+                      projects=[result.project for result in before])
     for fix in fixes:
         if fix.changed:
             write_atomically(Path(fix.path), fix.after)

@@ -19,11 +19,13 @@ from flake8_stability.engine import audit
 from flake8_stability.findings import Category, Finding, Fix, Severity
 from flake8_stability.fix.apply import fix_files
 from flake8_stability.fix.codemod import apply_codemod, registry
+from flake8_stability.fix.text_codemod import TextCodemod
 
 FUZZ = settings(max_examples=int(os.environ.get("STABILITY_FUZZ_EXAMPLES", "100")) // 4 or 1,
                 deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-CODEMODS = sorted(registry().items())
+CODEMODS = sorted((name, codemod) for name, codemod in registry().items()
+                  if not issubclass(codemod, TextCodemod))  # those edit requirement files
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore::DeprecationWarning")
 
 

@@ -39,6 +39,12 @@ def _tops(model: ProjectModel, name: str) -> Tuple[str, ...]:
     return import_names(env, name) if env.has(name) else (name.replace("-", "_"),)
 
 
+def declares(name: str) -> str:
+    """The note of a related location that is the requirement line declaring `name` (the
+    requirement-file fixes find their line by it)."""
+    return f"declares {name}"
+
+
 def requirement_locations(declaration: Declaration, note: str) -> Tuple[Location, ...]:
     found = [Location(str(r.path), r.line, 0, note) for r in declaration.requirements]
     if declaration.locked is not None:
@@ -96,7 +102,9 @@ class DeclaredVersionsIncompatible(ProjectRule):
                   "(e.g. `sqlmodel>=0.0.14` for pydantic 2, `fastapi>=0.100` for pydantic 2), "
                   "never pin starlette apart from fastapi, then re-lock and re-install.")
     fix_safety = ("Unsafe: moving pydantic or SQLAlchemy across a major version can require code "
-                  "changes (see SBA211 and SBA315).")
+                  "changes (see SBA211 and SBA315). No mechanical fix: which of the two ranges "
+                  "moves is a decision about the code, so stability-fix leaves the requirement "
+                  "lines alone.")
     valid = (
         Valid({
             "requirements.txt": "fastapi>=0.115,<1\nsqlmodel>=0.0.24,<0.1\npydantic>=2.7,<3\n"
@@ -195,8 +203,8 @@ class DeclaredVersionsIncompatible(ProjectRule):
             f"Declare one of: {alternatives}; then re-lock and re-install "
             f"(`{sync_command(declared, first)}`).",
             severity=milder(severity, sites[0].severity),
-            related=(requirement_locations(first, f"declares {first.name}")
-                     + requirement_locations(second, f"declares {second.name}")),
+            related=(requirement_locations(first, declares(first.name))
+                     + requirement_locations(second, declares(second.name))),
         )
 
 
@@ -272,6 +280,24 @@ def lower_bounded(declaration: Declaration) -> bool:
     return any(spec.operator in _FLOORS for spec in declaration.specifier)
 
 
+def unbounded_breaks(declared: Dict[str, Declaration]
+                     ) -> Iterator[Tuple[Declaration, Version, List[_Break]]]:
+    """Each core package declared with a lowest version and no upper bound (SBA210): its
+    declaration, the lowest version it allows, and the recorded breaks after that one."""
+    for name in sorted(set(declared) & set(BREAKS)):
+        declaration = declared[name]
+        if upper_bounded(declaration) or not lower_bounded(declaration) or not any(
+                not r.constraint for r in declaration.requirements):
+            continue
+        found = candidates(declaration)
+        if found is None:
+            continue
+        lowest = min(c.version for c in found)
+        crossed = [b for b in BREAKS[name] if lowest < b.version and b.matters(declared)]
+        if crossed:
+            yield declaration, lowest, crossed
+
+
 class CoreStackUnbounded(ProjectRule):
     code = "SBA210"
     name = "core-stack-unbounded"
@@ -301,7 +327,12 @@ class CoreStackUnbounded(ProjectRule):
     how_to_fix = ("Cap the range below the break the code is not ready for (`sqlalchemy>=1.4,<2`"
                   ", `pydantic>=1.10,<2`), or commit a lock file (uv.lock, poetry.lock) and "
                   "install from it.")
-    fix_safety = "Safe: a cap only stops an upgrade the code has not been checked against."
+    codemod = "cap-core-stack"
+    fix_safety = ("Safe: a cap only stops an upgrade the code has not been checked against. The "
+                  "`cap-core-stack` fix adds `,<BREAK` to the one requirement line (below the "
+                  "first recorded break), and only when the installed version is below it: when "
+                  "it is not, the code may already rely on the newer major, so it is left to "
+                  "you.")
     valid = (
         Valid({
             "requirements.txt": "fastapi>=0.115,<0.166\nsqlalchemy[asyncio]>=2.0,<2.2\n"
@@ -360,19 +391,9 @@ class CoreStackUnbounded(ProjectRule):
 
     def check_project(self, model: ProjectModel) -> Iterator[Finding]:
         declared = declarations(project_declared(model), model.environment.markers)
-        for name in sorted(set(declared) & set(BREAKS)):
-            declaration = declared[name]
-            if upper_bounded(declaration) or not lower_bounded(declaration) or not any(
-                    not r.constraint for r in declaration.requirements):
-                continue
-            found = candidates(declaration)
-            if found is None:
-                continue
-            lowest = min(c.version for c in found)
-            crossed = [b for b in BREAKS[name]
-                       if lowest < b.version and b.matters(declared)]
-            _, sites = sites_of(model, (name,))
-            if crossed and sites:
+        for declaration, lowest, crossed in unbounded_breaks(declared):
+            _, sites = sites_of(model, (declaration.name,))
+            if sites:
                 yield self._report(declaration, lowest, crossed, sites[0])
 
     def _report(self, declaration: Declaration, lowest: Version, crossed: List[_Break],
@@ -389,7 +410,7 @@ class CoreStackUnbounded(ProjectRule):
             f"Cap it below the first break the code is not ready for, e.g. "
             f"`{name}{declaration.specifier},<{crossed[0].version}`, or install from a lock "
             f"file.",
-            related=requirement_locations(declaration, f"declares {name}"),
+            related=requirement_locations(declaration, declares(name)),
         )
 
 
@@ -419,7 +440,9 @@ class InstalledOutsideDeclaredRange(ProjectRule):
     how_to_fix = ("Re-create the environment from the declaration: `pip install -r "
                   "requirements.txt`, `uv sync` or `poetry install` (whichever the project "
                   "uses), or change the declaration to the version the code was written for.")
-    fix_safety = "Safe: re-installing from the declaration changes only the environment."
+    fix_safety = ("Safe: re-installing from the declaration changes only the environment. No "
+                  "mechanical fix: the files are right and the environment is not, so there is "
+                  "no line for stability-fix to edit.")
     valid = (
         Valid({
             "requirements.txt": "fastapi>=0.115\npydantic>=2.7,<3\nsqlalchemy>=2.0,<2.2\n",
@@ -527,7 +550,7 @@ class InstalledOutsideDeclaredRange(ProjectRule):
             f"Re-create the environment from the declaration (`{sync_command(declared, declaration)}`"
             f"), or declare the version the code is written for.",
             severity=severity,
-            related=requirement_locations(declaration, f"declares {name}"),
+            related=requirement_locations(declaration, declares(name)),
         )
 
 

@@ -59,7 +59,11 @@ class DatabaseDriverMissing(Rule):
                   "dependencies (`asyncpg`, `aiosqlite`, `aiomysql`, `asyncmy`, `psycopg[binary]`,"
                   " `psycopg2-binary`, `mysqlclient`), or change the URL to a driver that is "
                   "installed.")
-    fix_safety = "Safe: installing the driver changes no code."
+    codemod = "add-database-driver"
+    fix_safety = ("Safe: installing the driver changes no code. The `add-database-driver` fix "
+                  "adds the driver's distribution as a requirement line after SQLAlchemy's (or "
+                  "sqlmodel's); a driver two distributions provide (`psycopg2` or "
+                  "`psycopg2-binary`) is a choice left to you, as is changing the URL instead.")
     valid = (
         Valid('''
             from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
@@ -108,20 +112,12 @@ class DatabaseDriverMissing(Rule):
     )
 
     def check_module(self, module: ModuleContext) -> Iterator[Finding]:
-        sa_version = module.project.sqlalchemy_version
-        if sa_version is None:
+        if module.project.sqlalchemy_version is None:
             return
         for engine in module.engine_calls:
-            url = engine.url
-            if url is None or url.dialect not in dialects.KNOWN_DIALECTS:
-                continue
-            driver = url.effective_driver(sa_version)
-            if driver is None or not _fits(engine, driver, sa_version):
-                continue
-            drivername = f"{url.dialect}+{driver}"
-            dists = _missing(module, drivername, driver)
-            if dists is not None:
-                yield self._finding(module, engine, url, driver, dists)
+            missing = missing_driver(module, engine)
+            if missing is not None and engine.url is not None:
+                yield self._finding(module, engine, engine.url, *missing)
 
     def _finding(self, module: ModuleContext, engine: EngineCall, url: DatabaseURL,
                  driver: str, dists: Tuple[str, ...]) -> Finding:
@@ -145,6 +141,21 @@ class DatabaseDriverMissing(Rule):
             f"driver is installed.",
             severity=self.severity_at(module, engine.call),
         )
+
+
+def missing_driver(module: ModuleContext,
+                   engine: EngineCall) -> Optional[Tuple[str, Tuple[str, ...]]]:
+    """(driver, the distributions that would provide it) when the engine's URL loads a driver
+    that is not installed and would work once it is (SBA204)."""
+    sa_version = module.project.sqlalchemy_version
+    url = engine.url
+    if sa_version is None or url is None or url.dialect not in dialects.KNOWN_DIALECTS:
+        return None
+    driver = url.effective_driver(sa_version)
+    if driver is None or not _fits(engine, driver, sa_version):
+        return None
+    dists = _missing(module, f"{url.dialect}+{driver}", driver)
+    return None if dists is None else (driver, dists)
 
 
 def _fits(engine: EngineCall, driver: str, sa_version: Version) -> bool:
@@ -211,7 +222,13 @@ class GreenletMissing(ProjectRule):
            "use this function. No module named 'greenlet'`.")
     how_to_fix = ("Depend on `sqlalchemy[asyncio]` (or `sqlmodel[asyncio]` >= 0.0.48), or add "
                   "`greenlet` to the dependencies, and re-install.")
-    fix_safety = "Safe: it adds a dependency and changes no code."
+    codemod = "sqlalchemy-asyncio-extra"
+    fix_safety = ("Safe: the `sqlalchemy-asyncio-extra` fix adds the `asyncio` extra to the "
+                  "project's one SQLAlchemy requirement (`sqlalchemy[asyncio]>=2.0`), or a "
+                  "`sqlalchemy[asyncio]` line after sqlmodel's, in the requirement file or the "
+                  "PEP 621 array that declares the dependencies; it changes no code. Skipped "
+                  "when the dependencies live in several files, nowhere, in Poetry or setup.cfg, "
+                  "or when greenlet is declared already (then only a re-install is missing).")
     valid = (
         Valid({
             "app/__init__.py": "",

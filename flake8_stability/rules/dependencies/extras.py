@@ -134,7 +134,11 @@ class EmailValidatorMissing(Rule):
            "email-validator version >= 2.0 required, run pip install -U email-validator`.")
     how_to_fix = ("Depend on `pydantic[email]` (or `email-validator>=2` on pydantic 2) and "
                   "install it in the environment that runs the app.")
-    fix_safety = "Safe: adding the dependency changes no code."
+    codemod = "pydantic-email-extra"
+    fix_safety = ("Safe: the `pydantic-email-extra` fix adds the `email` extra to the project's "
+                  "one pydantic requirement, or an `email-validator` line with the range the "
+                  "installed pydantic's `email` extra asks for; it changes no code. A declared "
+                  "email-validator pinned to 1.x is left to you.")
     valid = (
         Valid('''
             from pydantic import BaseModel, Field
@@ -347,7 +351,10 @@ class PythonMultipartMissing(Rule):
            "`multipart.multipart`; older releases only try `multipart.multipart`.")
     how_to_fix = ("Depend on `python-multipart` (or `fastapi[standard]`), not `multipart`, and "
                   "install it; uninstall `multipart` if it is there.")
-    fix_safety = "Safe: adding the dependency changes no code."
+    codemod = "add-python-multipart"
+    fix_safety = ("Safe: the `add-python-multipart` fix adds a `python-multipart` line after "
+                  "FastAPI's requirement, with the range FastAPI's `standard` extra asks for; it "
+                  "changes no code. Uninstalling a conflicting `multipart` is left to you.")
     valid = (
         Valid('''
             from fastapi import Body, FastAPI

@@ -75,7 +75,9 @@ class InstalledStackIncompatible(ProjectRule):
                   "one back, declare both, and re-create the environment from the declaration; "
                   "`pip check` must print nothing.")
     fix_safety = ("Unsafe: changing a major version of pydantic or SQLAlchemy can require code "
-                  "changes (see SBA211 and the SQLAlchemy 2.0 migration guide).")
+                  "changes (see SBA211 and the SQLAlchemy 2.0 migration guide). No mechanical "
+                  "fix: the installed versions are the problem, and which one to move is a "
+                  "decision about the code, so stability-fix edits no requirement for it.")
     valid = (
         Valid({
             "app/__init__.py": "",
