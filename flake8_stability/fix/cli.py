@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="the ASGI app as uvicorn is given it, e.g. src.main:app")
     parser.add_argument("--python", metavar="INTERPRETER",
                         help="the project's interpreter, whose installed versions are judged")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not reuse the findings stability-audit cached "
+                             "(stability-fix only reads the cache, it never writes it)")
     return parser
 
 
@@ -88,7 +91,7 @@ def _run(options: argparse.Namespace) -> int:
     if options.verify:
         return _verify(options, selection)
     results = audit(list(options.paths), selection, python=options.python,
-                    target=options.target)
+                    target=options.target, cache=not options.no_cache, store=False)
     fixes = fix_files(_findings(results), unsafe=options.unsafe)
     if options.write:
         return _write(fixes, results)
@@ -206,12 +209,14 @@ def _verify(options: argparse.Namespace, selection: Selection) -> int:
 
 def _verify_copy(copy: Path, root: Path, options: argparse.Namespace,
                  selection: Selection) -> int:
-    before = audit([copy], selection, python=options.python, target=options.target)
+    before = audit([copy], selection, python=options.python, target=options.target,
+                   cache=False)
     fixes = fix_files(_findings(before), unsafe=options.unsafe)
     for fix in fixes:
         if fix.changed:
             write_atomically(Path(fix.path), fix.after)
-    after = audit([copy], selection, python=options.python, target=options.target)
+    after = audit([copy], selection, python=options.python, target=options.target,
+                  cache=False)
     fixed = applied_codes(fixes)
     remaining = {_key(f) for f in _findings(after)}
     gone = sorted(fixed - remaining)
