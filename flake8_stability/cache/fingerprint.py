@@ -66,6 +66,8 @@ def tree_states(root: Path, skipped: Optional[Path] = None) -> Iterator[FileStat
                          and not os.path.exists(os.path.join(folder, d, "pyvenv.cfg")))
         for name in sorted(names):
             path = os.path.join(folder, name)
+            if path == skip:  # the cache's own place, whatever is there
+                continue
             yield (os.path.relpath(path, root),) + _stat(path)[1:]  # type: ignore[return-value]
 
 
