@@ -19,22 +19,19 @@ Result = Tuple[int, int, str, type]
 
 
 @lru_cache(maxsize=32)
-def project_for(root: Path, python: Optional[str]) -> ProjectContext:
-    """One project context per root and interpreter, shared by every file of the process."""
+def project_for(root: Path, python: Optional[str]) -> Tuple[ProjectContext,
+                                                            Optional[ProjectCache]]:
+    """One project context per root and interpreter, shared by every file of the process, and
+    its on-disk cache (silent: an unwritable folder just means no cache)."""
     config = load_config(root).merged(python=python)
     for problem in config.problems:
         _warn(problem)
     project = ProjectContext(root, config)
+    cache = ProjectCache.open(project)
     if config.python and project.environment.error:
         _warn(f"{root}: the configured interpreter is unusable, versions are unknown: "
               f"{project.environment.error}")
-    return project
-
-
-@lru_cache(maxsize=32)
-def cache_for(root: Path, python: Optional[str]) -> Optional[ProjectCache]:
-    """The project's on-disk cache (silent: an unwritable folder just means no cache)."""
-    return ProjectCache.open(project_for(root, python))
+    return project, cache
 
 
 class StabilityChecker:
@@ -85,7 +82,7 @@ class StabilityChecker:
 
     def _cache_entry(self, rules: List[Rule]) -> Optional[LintEntry]:
         try:
-            cache = cache_for(find_root(Path(self.filename)), self.python_option)
+            cache = project_for(find_root(Path(self.filename)), self.python_option)[1]
             if cache is None:
                 return None
             return LintEntry(cache, [rule.code for rule in rules], self.filename,
@@ -111,7 +108,7 @@ class StabilityChecker:
     def _module(self) -> Optional[ModuleContext]:
         try:
             root = find_root(Path(self.filename))
-            project = project_for(root, self.python_option)
+            project = project_for(root, self.python_option)[0]
             return project.context_for(self.filename, self.lines, self.tree)
         except Exception as exc:  # noqa: BLE001 - the plugin must never break a lint run
             _warn(f"{self.filename}: could not prepare the file ({type(exc).__name__}: {exc})")

@@ -155,6 +155,7 @@ def test_installing_a_package_in_the_projects_interpreter_is_seen(settled: Copie
     root = settled(EXAMPLE, "project", pyproject=f'\n[tool.flake8-stability]\npython = "{python}"\n'
                    )["project"]
     before = report(root)
+    assert entries(root, "environment")  # the interpreter's listing is kept too
     poison(root)
     assert POISON in messages(report(root))
     site = next(env.glob("lib/python*/site-packages"))

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple, Union
 
 from .. import __version__
 from ..config import Config
@@ -71,9 +71,9 @@ def tree_states(root: Path, skipped: Optional[Path] = None) -> Iterator[FileStat
             yield (os.path.relpath(path, root),) + _stat(path)[1:]  # type: ignore[return-value]
 
 
-def file_states(paths: List[Path]) -> List[FileState]:
-    """The states of files given by absolute path (inputs outside the project root)."""
-    return [_stat(str(path)) for path in sorted(set(paths))]
+def file_states(paths: Iterable[Union[str, Path]]) -> List[FileState]:
+    """The states of files (or folders) given by absolute path, sorted by path."""
+    return [_stat(path) for path in sorted({str(path) for path in paths})]
 
 
 def _stat(path: str) -> FileState:

@@ -1,12 +1,14 @@
 """One project's cache: entries keyed by the digest of every input of the run (see
 `fingerprint`), plus the inputs outside the project root the run read (declared dependency
-files, `.env` files), checked again on every read."""
+files, `.env` files), checked again on every read; and the listing of the project
+interpreter's distributions (see `environment`)."""
 from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional
 
+from .environment import StoredListings
 from .fingerprint import FileState, Inputs, file_states, project_inputs
 from .store import CacheStore, Warn
 
@@ -23,6 +25,8 @@ class ProjectCache:
         self.folder = folder
         self.store = CacheStore(folder, warn)
         self.read_only = read_only
+        if project.listings is None:  # the interpreter's listing is kept here too
+            project.listings = StoredListings(CacheStore(folder), read_only)
 
     @classmethod
     def open(cls, project: "ProjectContext", warn: Optional[Warn] = None,
