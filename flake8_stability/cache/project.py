@@ -41,29 +41,36 @@ class ProjectCache:
         return project_inputs(project.root, project.config, project.environment, self.folder)
 
     def read(self, name: str, key: Any) -> Optional[Any]:
-        """The data stored under `name` for `key` and the current inputs, else None."""
-        entry = self.store.read(name, [self.inputs.digest, key])
-        if not isinstance(entry, dict) or "outside" not in entry:
-            return None
-        outside = [tuple(state) for state in entry["outside"]]
-        if outside != file_states([Path(state[0]) for state in outside]):
+        """The data stored under `name` for `key` and the current inputs, else None. The cache
+        never fails a run: when the inputs cannot be taken stock of, it is a miss."""
+        try:
+            entry = self.store.read(name, [self.inputs.digest, key])
+            if not isinstance(entry, dict) or not isinstance(entry.get("outside"), list):
+                return None
+            outside = [tuple(state) for state in entry["outside"]]
+            if outside != file_states(str(state[0]) for state in outside):
+                return None
+        except Exception:  # noqa: BLE001 - a cache that cannot be used is only a miss
             return None
         return entry.get("data")
 
     def write(self, name: str, key: Any, data: Any) -> bool:
         """Store `data`, unless a file changed so recently that its times cannot be trusted."""
-        if self.read_only or not self.inputs.settled:
+        try:
+            if self.read_only or not self.inputs.settled:
+                return False
+            entry = {"outside": self._outside_inputs(), "data": data}
+            return self.store.write(name, [self.inputs.digest, key], entry)
+        except Exception:  # noqa: BLE001 - a result that cannot be stored is still a result
             return False
-        entry = {"outside": self._outside_inputs(), "data": data}
-        return self.store.write(name, [self.inputs.digest, key], entry)
 
     def _outside_inputs(self) -> List[FileState]:
         """Declared dependency files and `.env` files the run read outside the project root."""
         project = self.project
         paths = [*project.declared.files, *project.env_files, *project.layout.env_files]
         root = project.root.resolve()
-        return file_states([Path(path).resolve() for path in paths
-                            if root not in Path(path).resolve().parents])
+        return file_states(path for path in (Path(path).resolve() for path in paths)
+                           if root not in path.parents)
 
 
 def cache_folder(project: "ProjectContext") -> Optional[Path]:
