@@ -70,12 +70,13 @@ class ProjectAudit:
 
 def audit(paths: Sequence[Path], selection: Selection = Selection(), *,
           python: Optional[str] = None, target: Optional[str] = None,
-          progress: Optional[Progress] = None, cache: bool = True,
+          progress: Optional[Progress] = None, cache: bool = False,
           store: bool = True) -> List[ProjectAudit]:
     """Audit every project under `paths` (folders or files); one result per project root.
-    With `cache`, a project whose inputs are unchanged since an earlier run is not analysed
-    again (unless its configuration says `cache = false`); with `store`, what this run
-    computes is kept for the next one."""
+    With `cache` (the doors' default, not the API's: a caller that patches a rule must not be
+    given the unpatched rule's findings), a project whose inputs are unchanged since an earlier
+    run is not analysed again, unless its configuration says `cache = false`; with `store`,
+    what this run computes is kept for the next one."""
     groups = _group_by_root(paths)
     rules = [rule() for rule in all_rules() if selection.wants(rule)]
     total = sum(len(files) for files in groups.values())

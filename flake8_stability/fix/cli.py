@@ -209,14 +209,12 @@ def _verify(options: argparse.Namespace, selection: Selection) -> int:
 
 def _verify_copy(copy: Path, root: Path, options: argparse.Namespace,
                  selection: Selection) -> int:
-    before = audit([copy], selection, python=options.python, target=options.target,
-                   cache=False)
+    before = audit([copy], selection, python=options.python, target=options.target)
     fixes = fix_files(_findings(before), unsafe=options.unsafe)
     for fix in fixes:
         if fix.changed:
             write_atomically(Path(fix.path), fix.after)
-    after = audit([copy], selection, python=options.python, target=options.target,
-                  cache=False)
+    after = audit([copy], selection, python=options.python, target=options.target)
     fixed = applied_codes(fixes)
     remaining = {_key(f) for f in _findings(after)}
     gone = sorted(fixed - remaining)
