@@ -28,7 +28,8 @@ TARGET_PATTERN = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za
 class Config:
     """`python`: the project's interpreter. The boot command, when it cannot be found in the
     project's files: `target` (`"app.main:app"`), `working_dir` (relative to the project
-    root), `app_dir` (uvicorn's `--app-dir`, relative to the working dir) and `factory`."""
+    root), `app_dir` (uvicorn's `--app-dir`, relative to the working dir) and `factory`. The
+    on-disk cache: `cache` (False turns it off) and `cache_dir` (relative to the root)."""
 
     python: Optional[str] = None
     problems: tuple = ()
@@ -36,6 +37,8 @@ class Config:
     app_dir: Optional[str] = None
     working_dir: Optional[str] = None
     factory: Optional[bool] = None
+    cache: Optional[bool] = None
+    cache_dir: Optional[str] = None
 
     def interpreter(self, root: Path) -> str:
         if self.python:
@@ -92,6 +95,8 @@ _KEYS: Dict[str, Tuple[str, type, str]] = {
     "app-dir": ("app_dir", str, "a string (a folder, relative to the working dir)"),
     "working-dir": ("working_dir", str, "a string (a folder, relative to the project root)"),
     "factory": ("factory", bool, "true or false"),
+    "cache": ("cache", bool, "true or false"),
+    "cache-dir": ("cache_dir", str, "a string (a folder, relative to the project root)"),
 }
 
 

@@ -13,7 +13,7 @@ from packaging.version import Version
 from .analysis.imports import ImportMap
 from .analysis.scopes import Scopes
 from .config import Config
-from .environment import Environment, load_environment
+from .environment import Environment, Listings, load_environment
 from .findings import Finding
 from .knowledge.names import canonical
 
@@ -36,13 +36,15 @@ class ProjectContext:
 
     root: Path
     config: Config = field(default_factory=Config)
+    # Where the interpreter's listing is kept between runs (set by the on-disk cache).
+    listings: Optional[Listings] = field(default=None, repr=False)
     _findings: Dict[Tuple[str, int], List[Finding]] = field(default_factory=dict, repr=False)
     _buffers: Dict[Tuple[str, str], "ProjectModel"] = field(default_factory=dict, repr=False)
     _failed: Set[str] = field(default_factory=set, repr=False)
 
     @cached_property
     def environment(self) -> Environment:
-        return load_environment(self.config.interpreter(self.root))
+        return load_environment(self.config.interpreter(self.root), self.listings)
 
     def version(self, distribution: str) -> Optional[Version]:
         return self.environment.version(distribution)

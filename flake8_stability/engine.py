@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
+from .cache.audit import AuditRecord, read_audit, write_audit
+from .cache.project import ProjectCache
 from .config import NO_MARKER, find_root, has_marker, load_config
 from .context import ModuleContext, ProjectContext
 from .findings import Finding
@@ -62,27 +65,46 @@ class ProjectAudit:
     findings: List[Finding] = field(default_factory=list)
     problems: List[FileProblem] = field(default_factory=list)
     errors: List[str] = field(default_factory=list)  # rules that failed, one line each
+    cache: Optional[ProjectCache] = None  # None when the cache is off
 
 
 def audit(paths: Sequence[Path], selection: Selection = Selection(), *,
           python: Optional[str] = None, target: Optional[str] = None,
-          progress: Optional[Progress] = None) -> List[ProjectAudit]:
-    """Audit every project under `paths` (folders or files); one result per project root."""
+          progress: Optional[Progress] = None, cache: bool = False,
+          store: bool = True) -> List[ProjectAudit]:
+    """Audit every project under `paths` (folders or files); one result per project root.
+    With `cache` (the doors' default, not the API's: a caller that patches a rule must not be
+    given the unpatched rule's findings), a project whose inputs are unchanged since an earlier
+    run is not analysed again, unless its configuration says `cache = false`; with `store`,
+    what this run computes is kept for the next one."""
     groups = _group_by_root(paths)
     rules = [rule() for rule in all_rules() if selection.wants(rule)]
     total = sum(len(files) for files in groups.values())
     done = 0
     results = []
+    warn = _warn_once()
     for root, files in groups.items():
-        config = load_config(root).merged(python=python, target=target)
+        config = load_config(root).merged(python=python, target=target,
+                                          cache=None if cache else False)
         project = ProjectContext(root, config)
-        result = ProjectAudit(root, project, [str(path) for path in files])
+        result = ProjectAudit(root, project, [str(path) for path in files],
+                              cache=ProjectCache.open(project, warn, read_only=not store))
         pyproject = root / "pyproject.toml"
         result.problems.extend(FileProblem(str(pyproject), _without_prefix(problem, pyproject))
                                for problem in config.problems)
         if not has_marker(root):
             result.problems.append(FileProblem(str(root), NO_MARKER))
-        _run_project(result, files, rules, _ticker(progress, done, total))
+        codes = [rule.code for rule in rules]
+        record = read_audit(result.cache, codes, result.files) if result.cache else None
+        if record is None:
+            start = len(result.problems)
+            _run_project(result, files, rules, _ticker(progress, done, total))
+            if result.cache and not result.errors:
+                write_audit(result.cache, codes, result.files, AuditRecord(
+                    result.findings, [(p.path, p.message) for p in result.problems[start:]]))
+        else:
+            result.findings = record.findings
+            result.problems.extend(FileProblem(path, message) for path, message in record.problems)
         done += len(files)
         if progress:
             progress(done, total)
@@ -106,6 +128,18 @@ def _ticker(progress: Optional[Progress], done: int, total: int) -> Callable[[],
             progress(count[0], total)
 
     return tick
+
+
+def _warn_once() -> Callable[[str], None]:
+    """One line on stderr for the first message of a run, nothing for the others."""
+    said: List[str] = []
+
+    def warn(message: str) -> None:
+        if not said:
+            said.append(message)
+            sys.stderr.write(f"flake8-stability: {message}\n")
+
+    return warn
 
 
 def _group_by_root(paths: Sequence[Path]) -> Dict[Path, List[Path]]:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Protocol, Tuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -93,32 +93,64 @@ def default_interpreter(root: Path) -> str:
     return sys.executable
 
 
-def load_environment(interpreter: str) -> Environment:
-    """Installed distributions of `interpreter`, cached per process."""
+class Listings(Protocol):
+    """Where the probe's output may be kept between processes (the on-disk cache)."""
+
+    def read(self, interpreter: str) -> Optional[Dict[str, Any]]: ...
+
+    def write(self, interpreter: str, data: Dict[str, Any]) -> None: ...
+
+
+def load_environment(interpreter: str, listings: Optional[Listings] = None) -> Environment:
+    """Installed distributions of `interpreter`, cached per process (and in `listings`)."""
     key = os.path.abspath(interpreter)
     if key not in _cache:
-        _cache[key] = _query(interpreter)
+        _cache[key] = _query(interpreter, listings)
     return _cache[key]
 
 
-def _query(interpreter: str) -> Environment:
-    if _same_interpreter(interpreter):
-        return _parse(installed.collect())
+def _query(interpreter: str, listings: Optional[Listings]) -> Environment:
+    data = listings.read(interpreter) if listings is not None else None
+    if data is None:
+        try:
+            data = _collect(interpreter)
+        except _Unusable as exc:
+            return Environment(error=str(exc))
+        if listings is not None:
+            listings.write(interpreter, data)
+    try:
+        return _parse(data)
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return Environment(error=f"{interpreter} printed no package list")
+
+
+class _Unusable(Exception):
+    pass
+
+
+def _collect(interpreter: str) -> Dict[str, Any]:
+    """The probe's JSON: in-process for the running interpreter, else from a subprocess."""
+    if is_running_interpreter(interpreter):
+        return installed.collect()
     try:
         done = subprocess.run([interpreter, "-I", installed.__file__], capture_output=True,
                               text=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
-        return Environment(error=f"cannot run {interpreter}: {exc}")
+        raise _Unusable(f"cannot run {interpreter}: {exc}") from exc
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return Environment(error=f"{interpreter} failed to list its packages: {tail}")
+        raise _Unusable(f"{interpreter} failed to list its packages: {tail}")
     try:
-        return _parse(json.loads(done.stdout))
+        data = json.loads(done.stdout)
     except ValueError:
-        return Environment(error=f"{interpreter} printed no package list")
+        data = None
+    if not isinstance(data, dict):
+        raise _Unusable(f"{interpreter} printed no package list")
+    return data
 
 
-def _same_interpreter(interpreter: str) -> bool:
+def is_running_interpreter(interpreter: str) -> bool:
+    """Whether `interpreter` is the one running us (same executable, same environment)."""
     try:
         same_file = os.path.samefile(interpreter, sys.executable)
         return same_file and sys.prefix == _prefix_of(interpreter)

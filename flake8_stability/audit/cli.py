@@ -76,6 +76,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="time allowed for each boot phase (default: 30)")
     parser.add_argument("--boot-get", metavar="PATH",
                         help="with --boot, also send GET PATH to the app in-process, e.g. /health")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the cache of earlier runs "
+                             "(.stability_cache/ under the project root)")
     parser.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when blocking findings remain")
     return parser
@@ -103,7 +106,7 @@ def _run(options: argparse.Namespace) -> int:
     bar = ProgressBar.for_stream(sys.stderr)
     try:
         results = audit([Path(p) for p in options.paths], selection, python=options.python,
-                        target=options.target, progress=bar)
+                        target=options.target, progress=bar, cache=not options.no_cache)
     finally:
         if bar is not None:
             bar.close()

@@ -40,6 +40,12 @@ class ImportGraph:
                 "edges": [{"from": e.source, "to": e.target, "line": e.line, "kind": e.kind,
                            "fatal": e.fatal} for e in self.edges]}
 
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "ImportGraph":
+        edges = [Edge(e["from"], e["to"], e["line"], e["kind"], e["fatal"])
+                 for e in data["edges"]]
+        return cls(data["entry"], dict(data["modules"]), edges)
+
 
 def import_graph(model: ProjectModel) -> ImportGraph:
     target = model.layout.target

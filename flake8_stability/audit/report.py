@@ -8,9 +8,10 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from .. import __version__
+from ..cache.audit import read_part, write_part
 from ..context import ProjectContext
 from ..dependencies.manifest import build_manifest
 from ..engine import FileProblem, ProjectAudit
@@ -135,9 +136,30 @@ def _project_report(result: ProjectAudit, with_graph: bool) -> ProjectReport:
         problems=[FileProblem(_relative(p.path, root), redactor.text(p.message))
                   for p in result.problems],
         errors=[redactor.text(error) for error in result.errors],
-        graph=import_graph(project.model) if with_graph else None,
-        manifest=_manifest(project, root),
+        graph=_graph(result) if with_graph else None,
+        manifest=_cached(result, "manifest", lambda: _manifest(project, root)),
     )
+
+
+def _graph(result: ProjectAudit) -> ImportGraph:
+    data = _cached(result, "graph", lambda: import_graph(result.project.model).to_dict())
+    try:
+        return ImportGraph.from_dict(data)
+    except (KeyError, TypeError, ValueError):  # an entry this version cannot read
+        return import_graph(result.project.model)
+
+
+def _cached(result: ProjectAudit, part: str,
+            build: Callable[[], Dict[str, Any]]) -> Dict[str, Any]:
+    """A part of the report computed from the whole project, from the cache when none of its
+    inputs changed."""
+    cached = read_part(result.cache, part) if result.cache else None
+    if cached is not None:
+        return cached
+    data = build()
+    if result.cache:
+        write_part(result.cache, part, data)
+    return data
 
 
 def _manifest(project: ProjectContext, root: Path) -> Dict[str, Any]:

@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="the ASGI app as uvicorn is given it, e.g. src.main:app")
     parser.add_argument("--python", metavar="INTERPRETER",
                         help="the project's interpreter, whose installed versions are judged")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not reuse the findings stability-audit cached "
+                             "(stability-fix only reads the cache, it never writes it)")
     return parser
 
 
@@ -88,7 +91,7 @@ def _run(options: argparse.Namespace) -> int:
     if options.verify:
         return _verify(options, selection)
     results = audit(list(options.paths), selection, python=options.python,
-                    target=options.target)
+                    target=options.target, cache=not options.no_cache, store=False)
     fixes = fix_files(_findings(results), unsafe=options.unsafe,
                       projects=[result.project for result in results])
     if options.write:

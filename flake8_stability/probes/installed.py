@@ -97,7 +97,7 @@ def collect():
     return {"python": "%d.%d.%d" % sys.version_info[:3], "executable": sys.executable,
             "distributions": dists, "requires": requires, "provides": provides,
             "markers": _markers(), "stdlib": sorted(_stdlib()), "top_level": sorted(_top_level()),
-            "builtin": sorted(sys.builtin_module_names)}
+            "builtin": sorted(sys.builtin_module_names), "path": list(sys.path)}
 
 
 if __name__ == "__main__":
