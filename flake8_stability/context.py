@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .project.env_sources import EnvSources
     from .project.layout import Layout
     from .project.model import ProjectModel
+    from .project.sources import Source
     from .rules.base import ProjectRule
     from .analysis.engines import EngineCall
     from .analysis.lifecycle import Lifecycle
@@ -86,6 +87,18 @@ class ProjectContext:
 
         return ProjectModel(self.layout, self.environment, project=self)
 
+    def source_of(self, path: Path) -> "Source":
+        """A file's text and tree: the model's when the file is one of the project's modules
+        (each file is read and parsed once per process), else read now. A model that cannot
+        be built is reported by `context_for`; the file is then read on its own."""
+        from .project.sources import read_source
+
+        try:
+            info = self.model.module_at(path)
+        except Exception:  # noqa: BLE001 - context_for raises it again, where it is reported
+            info = None
+        return info.source if info is not None else read_source(path)
+
     def context_for(self, path: str, lines: Sequence[str], tree: ast.Module) -> "ModuleContext":
         """The analysis context of a linted file: the model's own when the text is the file's
         on disk (analyses then run once for per-file and project rules alike), else a new one
@@ -149,6 +162,7 @@ class ModuleContext:
         self.tree = tree
         self.project = project
         self.module_name = module_name
+        self._qualnames: Dict[ast.AST, Optional[str]] = {}  # every rule asks for the same calls
 
     @cached_property
     def text(self) -> str:
@@ -240,6 +254,12 @@ class ModuleContext:
         """The canonical dotted name `expr` stands for where it is used, through the import
         bindings in scope (`sa.ext.asyncio.create_async_engine` -> `sqlalchemy.ext.asyncio.
         create_async_engine`); None for local names, parameters and shadowed imports."""
+        if expr in self._qualnames:
+            return self._qualnames[expr]
+        name = self._qualnames[expr] = self._qualname(expr)
+        return name
+
+    def _qualname(self, expr: ast.AST) -> Optional[str]:
         parts = []
         while isinstance(expr, ast.Attribute):
             parts.append(expr.attr)
