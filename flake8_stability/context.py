@@ -40,6 +40,7 @@ class ProjectContext:
     _findings: Dict[Tuple[str, int], List[Finding]] = field(default_factory=dict, repr=False)
     _buffers: Dict[Tuple[str, str], "ProjectModel"] = field(default_factory=dict, repr=False)
     _failed: Set[str] = field(default_factory=set, repr=False)
+    _by_file: Dict[int, Dict[Path, List[Finding]]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def environment(self) -> Environment:
@@ -137,6 +138,19 @@ class ProjectContext:
             raise
         return self._findings[key]
 
+    def findings_in(self, rule: "ProjectRule", module: "ModuleContext") -> List[Finding]:
+        """The findings of a project-wide rule that belong to `module`'s file: the rule's
+        findings are grouped by file once, not scanned again for every file linted."""
+        found = self.project_findings(rule, module)
+        if not found:
+            return []
+        if id(found) not in self._by_file:  # `found` lives in self._findings: its id is stable
+            by_file: Dict[Path, List[Finding]] = {}
+            for finding in found:
+                by_file.setdefault(Path(finding.path).resolve(), []).append(finding)
+            self._by_file[id(found)] = by_file
+        return self._by_file[id(found)].get(module.resolved_path, [])
+
     def why_unknown(self, distribution: str) -> str:
         """Why `distribution`'s version is unknown, as a clause for root causes."""
         if self.environment.error:
@@ -169,12 +183,12 @@ class ModuleContext:
         return "".join(self.lines)
 
     @cached_property
-    def _resolved_path(self) -> Path:
+    def resolved_path(self) -> Path:
         return Path(self.path).resolve()
 
     def is_file(self, path: str) -> bool:
         """Whether `path` names this file (findings of project rules carry absolute paths)."""
-        return path == self.path or Path(path).resolve() == self._resolved_path
+        return path == self.path or Path(path).resolve() == self.resolved_path
 
     def segment(self, node: ast.AST) -> Optional[str]:
         """The source text of `node`, as `ast.get_source_segment` gives it, without splitting
