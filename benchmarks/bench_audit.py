@@ -15,12 +15,10 @@ and prints both times, their ratio (goal: <= 2x) and each run's peak memory (ru_
 """
 from __future__ import annotations
 
-import argparse
-import sys
 import textwrap
 from pathlib import Path
 
-from generate import generate, pad
+from generate import padded_backend
 from measure import PARSE_FLOOR, best
 
 HERE = Path(__file__).resolve().parent
@@ -47,15 +45,7 @@ AUDIT = textwrap.dedent('''
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modules", type=int, default=2000)
-    parser.add_argument("--lines", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--output", type=Path, default=HERE / "generated-audit")
-    args = parser.parse_args()
-    generate(args.output, args.modules)
-    files, lines = pad(args.output, args.lines)
+    args, files, lines = padded_backend(__doc__.splitlines()[0], HERE / "generated-audit")
     root = [str(args.output)]
     floor = best(PARSE_FLOOR, root, args.python, args.repeat)
     audit = best(AUDIT, root, args.python, args.repeat)

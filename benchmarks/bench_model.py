@@ -15,7 +15,6 @@ and prints both times, their ratio (goal: <= 1.5x) and each run's peak memory.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import textwrap
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from generate import generate, pad  # noqa: E402
+from generate import padded_backend  # noqa: E402
 from measure import PARSE_FLOOR, best  # noqa: E402
 
 MODEL = textwrap.dedent('''
@@ -45,15 +44,7 @@ MODEL = textwrap.dedent('''
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modules", type=int, default=2000)
-    parser.add_argument("--lines", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--output", type=Path, default=HERE / "generated-model")
-    args = parser.parse_args()
-    generate(args.output, args.modules)
-    files, lines = pad(args.output, args.lines)
+    args, files, lines = padded_backend(__doc__.splitlines()[0], HERE / "generated-model")
     floor = best(PARSE_FLOOR, [str(args.output)], args.python, args.repeat)
     model = best(MODEL, [str(args.output)], args.python, args.repeat)
     print(f"{files} files, {lines} lines under {args.output} (best of {args.repeat})")

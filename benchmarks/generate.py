@@ -7,7 +7,9 @@ realistic service functions; `add_jobs` adds modules with defects that stability
 """
 from __future__ import annotations
 
+import argparse
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 from typing import Callable, Dict, Tuple
@@ -402,3 +404,18 @@ def add_jobs(root: Path, count: int) -> None:
     (package / "__init__.py").write_text("")
     for n in range(count):
         (package / f"job_{n}.py").write_text(JOB.format(n=n))
+
+
+def padded_backend(description: str, output: Path) -> Tuple[argparse.Namespace, int, int]:
+    """Parse the options of a benchmark on a padded backend (--modules, --lines, --repeat,
+    --python, --output), write that backend; returns the options, files and lines."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--modules", type=int, default=2000)
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    parser.add_argument("--python", default=sys.executable, help="interpreter to measure")
+    parser.add_argument("--output", type=Path, default=output)
+    args = parser.parse_args()
+    generate(args.output, args.modules)
+    files, lines = pad(args.output, args.lines)
+    return args, files, lines
