@@ -15,32 +15,15 @@ and prints both times, their ratio (goal: <= 1.5x) and each run's peak memory.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Dict, Tuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_flake8 import generate  # noqa: E402
-
-# The floor parses with the cyclic GC paused, as the model does: with it on, keeping 2,000
-# trees alive costs more than parsing them, and the ratio would flatter the model.
-FLOOR = textwrap.dedent('''
-    import ast, gc, json, resource, sys, time
-    gc.disable()
-    from pathlib import Path
-    from flake8_stability.project.files import python_files
-    start = time.perf_counter()
-    files, _ = python_files(Path(sys.argv[1]))
-    trees = [ast.parse(path.read_bytes()) for path in files]
-    print(json.dumps({"seconds": time.perf_counter() - start, "files": len(trees),
-                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-''')
+from generate import padded_backend  # noqa: E402
+from measure import PARSE_FLOOR, best  # noqa: E402
 
 MODEL = textwrap.dedent('''
     import json, resource, sys, time
@@ -59,57 +42,11 @@ MODEL = textwrap.dedent('''
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 ''')
 
-PADDING = '''
-
-async def report_{n}(session, limit: int = 50) -> list:
-    """Paginated report {n}."""
-    rows = []
-    offset = 0
-    while True:
-        batch = await session.execute(select_rows(limit=limit, offset=offset))
-        items = list(batch.scalars())
-        if not items:
-            break
-        for item in items:
-            rows.append({{"id": item.id, "value": item.value * {n}, "label": f"row-{{item.id}}"}})
-        offset += limit
-    return rows
-'''
-
-
-def pad(root: Path, lines: int) -> Tuple[int, int]:
-    """Append service functions to every module until the project has about `lines` lines."""
-    files = sorted(p for p in root.rglob("*.py") if p.name != "__init__.py")
-    current = sum(p.read_text().count("\n") for p in root.rglob("*.py"))
-    block = PADDING.count("\n")
-    per_file = max(0, (lines - current) // max(1, len(files)) // block)
-    for path in files:
-        path.write_text(path.read_text() + "".join(PADDING.format(n=n) for n in range(per_file)))
-    texts = [p.read_text() for p in root.rglob("*.py")]
-    return len(texts), sum(text.count("\n") for text in texts)
-
-
-def best(script: str, root: Path, python: str, repeat: int) -> Dict[str, float]:
-    runs = []
-    for _ in range(repeat):
-        done = subprocess.run([python, "-c", script, str(root)], capture_output=True, text=True,
-                              check=True)
-        runs.append(json.loads(done.stdout))
-    return min(runs, key=lambda run: run["seconds"])
-
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modules", type=int, default=2000)
-    parser.add_argument("--lines", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--python", default=sys.executable)
-    parser.add_argument("--output", type=Path, default=HERE / "generated-model")
-    args = parser.parse_args()
-    generate(args.output, args.modules)
-    files, lines = pad(args.output, args.lines)
-    floor = best(FLOOR, args.output, args.python, args.repeat)
-    model = best(MODEL, args.output, args.python, args.repeat)
+    args, files, lines = padded_backend(__doc__.splitlines()[0], HERE / "generated-model")
+    floor = best(PARSE_FLOOR, [str(args.output)], args.python, args.repeat)
+    model = best(MODEL, [str(args.output)], args.python, args.repeat)
     print(f"{files} files, {lines} lines under {args.output} (best of {args.repeat})")
     print(f"  ast.parse floor        {floor['seconds']:7.2f}s  peak {floor['peak_mib']:6.0f} MiB")
     print(f"  project model + SBA602 {model['seconds']:7.2f}s  peak {model['peak_mib']:6.0f} MiB"

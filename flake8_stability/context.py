@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .project.env_sources import EnvSources
     from .project.layout import Layout
     from .project.model import ProjectModel
+    from .project.sources import Source
     from .rules.base import ProjectRule
     from .analysis.engines import EngineCall
     from .analysis.lifecycle import Lifecycle
@@ -41,6 +42,7 @@ class ProjectContext:
     _findings: Dict[Tuple[str, int], List[Finding]] = field(default_factory=dict, repr=False)
     _buffers: Dict[Tuple[str, str], "ProjectModel"] = field(default_factory=dict, repr=False)
     _failed: Set[str] = field(default_factory=set, repr=False)
+    _by_file: Dict[int, Dict[Path, List[Finding]]] = field(default_factory=dict, repr=False)
 
     @cached_property
     def environment(self) -> Environment:
@@ -88,6 +90,18 @@ class ProjectContext:
 
         return ProjectModel(self.layout, self.environment, project=self)
 
+    def source_of(self, path: Path) -> "Source":
+        """A file's text and tree: the model's when the file is one of the project's modules
+        (each file is read and parsed once per process), else read now. A model that cannot
+        be built is reported by `context_for`; the file is then read on its own."""
+        from .project.sources import read_source
+
+        try:
+            info = self.model.module_at(path)
+        except Exception:  # noqa: BLE001 - context_for raises it again, where it is reported
+            info = None
+        return info.source if info is not None else read_source(path)
+
     def context_for(self, path: str, lines: Sequence[str], tree: ast.Module) -> "ModuleContext":
         """The analysis context of a linted file: the model's own when the text is the file's
         on disk (analyses then run once for per-file and project rules alike), else a new one
@@ -126,6 +140,19 @@ class ProjectContext:
             raise
         return self._findings[key]
 
+    def findings_in(self, rule: "ProjectRule", module: "ModuleContext") -> List[Finding]:
+        """The findings of a project-wide rule that belong to `module`'s file: the rule's
+        findings are grouped by file once, not scanned again for every file linted."""
+        found = self.project_findings(rule, module)
+        if not found:
+            return []
+        if id(found) not in self._by_file:  # `found` lives in self._findings: its id is stable
+            by_file: Dict[Path, List[Finding]] = {}
+            for finding in found:
+                by_file.setdefault(Path(finding.path).resolve(), []).append(finding)
+            self._by_file[id(found)] = by_file
+        return self._by_file[id(found)].get(module.resolved_path, [])
+
     def why_unknown(self, distribution: str) -> str:
         """Why `distribution`'s version is unknown, as a clause for root causes."""
         if self.environment.error:
@@ -151,18 +178,19 @@ class ModuleContext:
         self.tree = tree
         self.project = project
         self.module_name = module_name
+        self._qualnames: Dict[ast.AST, Optional[str]] = {}  # every rule asks for the same calls
 
     @cached_property
     def text(self) -> str:
         return "".join(self.lines)
 
     @cached_property
-    def _resolved_path(self) -> Path:
+    def resolved_path(self) -> Path:
         return Path(self.path).resolve()
 
     def is_file(self, path: str) -> bool:
         """Whether `path` names this file (findings of project rules carry absolute paths)."""
-        return path == self.path or Path(path).resolve() == self._resolved_path
+        return path == self.path or Path(path).resolve() == self.resolved_path
 
     def segment(self, node: ast.AST) -> Optional[str]:
         """The source text of `node`, as `ast.get_source_segment` gives it, without splitting
@@ -242,6 +270,12 @@ class ModuleContext:
         """The canonical dotted name `expr` stands for where it is used, through the import
         bindings in scope (`sa.ext.asyncio.create_async_engine` -> `sqlalchemy.ext.asyncio.
         create_async_engine`); None for local names, parameters and shadowed imports."""
+        if expr in self._qualnames:
+            return self._qualnames[expr]
+        name = self._qualnames[expr] = self._qualname(expr)
+        return name
+
+    def _qualname(self, expr: ast.AST) -> Optional[str]:
         parts = []
         while isinstance(expr, ast.Attribute):
             parts.append(expr.attr)

@@ -158,7 +158,7 @@ def _run_project(result: ProjectAudit, files: List[Path], rules: List[Rule],
     wanted = {str(path) for path in files}
     contexts: List[ModuleContext] = []
     for path in files:
-        source = read_source(path)
+        source = project.source_of(path)
         if source.tree is None:
             result.problems.append(FileProblem(str(path), source.problem or "cannot be parsed"))
             continue

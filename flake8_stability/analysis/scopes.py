@@ -8,7 +8,14 @@ from typing import Dict, Iterator, List, Optional, Union
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda]
 ScopeNode = Union[ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef]
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
-_SCOPES = (ast.Module, ast.ClassDef) + _FUNCTIONS
+_SCOPE_TYPES = frozenset((ast.Module, ast.ClassDef) + _FUNCTIONS)
+# The nodes `_bind_statement` binds names for; the walk skips the call for every other node.
+_BINDING_STATEMENTS = frozenset((
+    ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr, ast.For, ast.AsyncFor,
+    ast.comprehension, ast.withitem, ast.Import, ast.ImportFrom, ast.ExceptHandler))
+# Operator and context nodes are shared singletons in CPython: a parent link for them would
+# only record the last place one was seen, so the walk does not descend into them.
+_SINGLETONS = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
 
 
 @dataclass(frozen=True)
@@ -91,34 +98,38 @@ class Scopes:
 
     # -- construction ----------------------------------------------------------------------
     def _walk(self, root: ast.AST, root_scope: ast.AST) -> None:
-        # Iterative: generated code nests deeper than Python's recursion limit.
+        # Iterative: generated code nests deeper than Python's recursion limit. One type lookup
+        # per node instead of a chain of isinstance calls: this walk visits every node.
+        parents, scope_of, lists = self.parents, self._scope_of, self._lists()
         stack = [(root, root_scope)]
         while stack:
             node, scope = stack.pop()
-            for child in ast.iter_child_nodes(node):
-                self.parents[child] = node
-                self._scope_of[child] = scope
-                child_scope = scope
-                if isinstance(child, ast.Call):
-                    self.calls.append(child)
-                elif isinstance(child, (ast.Import, ast.ImportFrom)):
-                    self.imports.append(child)
-                elif isinstance(child, ast.ClassDef):
-                    self.classes.append(child)
-                elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    self.functions.append(child)
-                elif isinstance(child, ast.Assign) and any(
-                        isinstance(t, ast.Attribute) for t in child.targets):
-                    self.attribute_assignments.append(child)
-                if isinstance(child, _SCOPES):
+            for child in _children(node):
+                parents[child] = node
+                scope_of[child] = scope
+                kind = type(child)
+                found = lists.get(kind)
+                if found is not None:
+                    found.append(child)
+                elif kind is ast.Assign and any(
+                        isinstance(t, ast.Attribute) for t in child.targets):  # type: ignore
+                    self.attribute_assignments.append(child)  # type: ignore[arg-type]
+                if kind in _SCOPE_TYPES:
                     self._bind_definition(child, scope)
                     self.bindings.setdefault(child, {})
-                    child_scope = child
-                    if not isinstance(child, ast.ClassDef):
+                    if kind is not ast.ClassDef:
                         self._bind_parameters(child)  # type: ignore[arg-type]
-                else:
+                    stack.append((child, child))
+                    continue
+                if kind in _BINDING_STATEMENTS:
                     self._bind_statement(child, scope)
-                stack.append((child, child_scope))
+                stack.append((child, scope))
+
+    def _lists(self) -> Dict[type, list]:
+        """The list each kind of node the walk collects goes to."""
+        return {ast.Call: self.calls, ast.Import: self.imports, ast.ImportFrom: self.imports,
+                ast.ClassDef: self.classes, ast.FunctionDef: self.functions,
+                ast.AsyncFunctionDef: self.functions}
 
     def _add(self, scope: ast.AST, name: str, binding: Binding) -> None:
         self.bindings.setdefault(scope, {}).setdefault(name, []).append(binding)
@@ -171,6 +182,18 @@ class Scopes:
             for element in target.elts:
                 inner = element.value if isinstance(element, ast.Starred) else element
                 self._bind_target(inner, node, None, scope, kind="unpack")
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """`ast.iter_child_nodes` without its per-field generator, and without the singletons."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST) and not isinstance(item, _SINGLETONS):
+                    yield item
+        elif isinstance(value, ast.AST) and not isinstance(value, _SINGLETONS):
+            yield value
 
 
 def _position(binding: Binding) -> tuple:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import ast
 import difflib
 from dataclasses import replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Optional, Set
 
 from ..analysis.import_guards import catches_import_error
 from ..findings import Severity
+from .components import strong_components
 from .import_order import simulate
 from .model import ModuleInfo, ProjectModel
 from .resolve import PROJECT
@@ -112,18 +113,15 @@ class ImportGraph:
                     edges.add(target)
                     edges.update(f"{target}.{name}" for name, _ in record.names)
 
-    def reaches(self, start: str, goal: str) -> bool:
-        seen: Set[str] = set()
-        todo = [start]
-        while todo:
-            current = todo.pop()
-            if current == goal:
-                return True
-            if current not in seen:
-                seen.add(current)
-                todo.extend(self.edges.get(current, ()))
-        return False
+    @cached_property
+    def _component(self) -> Dict[str, int]:
+        """The strongly connected component of each module: two modules reach each other
+        exactly when they share one (computed once, not one graph walk per question)."""
+        return {member: number for number, members in enumerate(strong_components(self.edges))
+                for member in members}
 
     def cycle(self, first: str, second: str) -> bool:
         """Whether the two modules import each other, directly or through others."""
-        return self.reaches(first, second) and self.reaches(second, first)
+        component = self._component.get(first)
+        return first == second or (component is not None
+                                   and component == self._component.get(second))

@@ -172,9 +172,7 @@ class ProjectRule(Rule):
         raise NotImplementedError
 
     def check_module(self, module: ModuleContext) -> Iterator[Finding]:
-        for finding in module.project.project_findings(self, module):
-            if module.is_file(finding.path):
-                yield finding
+        yield from module.project.findings_in(self, module)
 
     def report_in(self, info: "ModuleInfo", node: ast.AST, message: str, root_cause: str,
                   fix: str, **options: Any) -> Finding:

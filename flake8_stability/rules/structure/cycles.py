@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ...findings import Category, Finding, Location, Severity
+from ...project.components import strong_components
 from ...project.import_order import CycleFailure, Hop, Reentry, Simulation, simulate
 from ...project.model import ModuleInfo, ProjectModel
 from ..base import Invalid, ProjectRule, Valid
@@ -56,46 +57,9 @@ def _on_cycles(model: ProjectModel) -> List[ModuleInfo]:
 
 
 def _cyclic(graph: Dict[str, Set[str]]) -> Set[str]:
-    index: Dict[str, int] = {}
-    low: Dict[str, int] = {}
-    stack: List[str] = []
-    on_stack: Set[str] = set()
-    found: Set[str] = set()
-    for start in graph:
-        if start in index:
-            continue
-        work = [(start, iter(sorted(graph.get(start, ()))))]
-        index[start] = low[start] = len(index)
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in graph:
-                    continue
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                if len(component) > 1 or node in graph.get(node, ()):
-                    found.update(component)
-    return found
+    return {member for component in strong_components(graph)
+            if len(component) > 1 or component[0] in graph.get(component[0], ())
+            for member in component}
 
 
 class ImportCycleFailsAtImport(ProjectRule):

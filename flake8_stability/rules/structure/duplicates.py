@@ -307,10 +307,12 @@ class ModuleImportedUnderTwoNames(ProjectRule):
         if target is None:
             return
         for path, arrivals in sorted(boot_arrivals(model, target.module).items()):
+            names = list(dict.fromkeys(arrival.name for arrival in arrivals))
+            if len(names) < 2:
+                continue  # imported under one name: nothing is defined twice
             info = model.module_at(path)
             tables = _shared_tables(model, info.name) if info is not None else []
-            names = list(dict.fromkeys(arrival.name for arrival in arrivals))
-            if tables and len(names) > 1:
+            if tables:
                 kept, other = _split(model, arrivals, names)
                 yield self._twice(model, kept, other, tables[0])
 

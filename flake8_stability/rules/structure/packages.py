@@ -78,6 +78,7 @@ def _is_tests(folder: Path, root: Path) -> bool:
 
 
 def _uses(model: ProjectModel) -> Iterator[_Use]:
+    folders: Dict[str, List[Tuple[str, Path]]] = {}  # the same names recur in many imports
     for info in model:
         if info.summary is None or not info.importable:
             continue
@@ -85,11 +86,15 @@ def _uses(model: ProjectModel) -> Iterator[_Use]:
             if record.guard == TYPE_CHECKING_GUARD:
                 continue
             for name in _names(info, record):
-                yield from _packages_of(model, info, record, name)
+                if name not in folders:
+                    folders[name] = list(_packages_without_init(model, name))
+                for package, folder in folders[name]:
+                    yield _Use(info, record, name, package, folder)
 
 
-def _packages_of(model: ProjectModel, info: ModuleInfo, record: ImportRecord,
-                 name: str) -> Iterator[_Use]:
+def _packages_without_init(model: ProjectModel, name: str) -> Iterator[Tuple[str, Path]]:
+    """(package, folder) for each folder importing `name` needs as a package and that has no
+    `__init__.py`."""
     parts = name.split(".")
     if model.resolve(name).kind != PROJECT:
         return
@@ -100,7 +105,7 @@ def _packages_of(model: ProjectModel, info: ModuleInfo, record: ImportRecord,
     for depth in range(1, packages + 1):
         folder = root.joinpath(*parts[:depth])
         if _needs_init(model, folder):
-            yield _Use(info, record, name, ".".join(parts[:depth]), folder)
+            yield ".".join(parts[:depth]), folder
 
 
 class PackageWithoutInit(ProjectRule):
