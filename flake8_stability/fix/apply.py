@@ -60,8 +60,10 @@ def fix_files(findings: Iterable[Finding], *, unsafe: bool = False,
     requirement_fixes, skipped = fix_requirement_files(text, codemods, projects, unsafe=unsafe)
     fixes.update((fix.path, fix) for fix in requirement_fixes)
     for skip in skipped:
-        fixes.setdefault(skip.finding.path, FileFix(skip.finding.path, b"", b"")
-                         ).skipped.append(skip)
+        if skip.finding.path not in fixes:  # a file with nothing but skips: left as it is
+            data, _ = read_file(Path(skip.finding.path))
+            fixes[skip.finding.path] = FileFix(skip.finding.path, data, data)
+        fixes[skip.finding.path].skipped.append(skip)
     return [fixes[path] for path in sorted(fixes)]
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Tuple
 
+from flake8_stability.cache.project import FOLDER as CACHE_FOLDER
+
 PYPROJECT = b"[project]\nname = 'hostile'\n"
 # The healthy sibling: `create_async_engine` with a sync driver (SBA302, fixable to aiosqlite,
 # line 4) and an open `sqlalchemy>=1.4` requirement (SBA210, shown on the import at line 1).
@@ -199,9 +201,12 @@ Snapshot = Dict[str, Tuple[str, bytes, int]]
 
 def snapshot(root: Path) -> Snapshot:
     """Every entry under `root` (links not followed): its kind, bytes (or link target) and
-    mtime — FIFOs and unreadable files by kind and mtime only, so taking it never blocks."""
+    mtime — FIFOs and unreadable files by kind and mtime only, so taking it never blocks. The
+    tool's own cache folder (`.stability_cache/`, the one place the doors may write unasked) is
+    left out."""
     entries: Snapshot = {}
     for folder, dirs, names in os.walk(root, followlinks=False):
+        dirs[:] = [name for name in dirs if name != CACHE_FOLDER]
         for name in dirs + names:
             path = Path(folder) / name
             relative = path.relative_to(root).as_posix()
