@@ -3,6 +3,7 @@ of a golden's `before/` tree, reading trees byte for byte, and regenerating a co
 expected files (`scripts/regen_golden.py`)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,6 +15,10 @@ from typing import Dict, List
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
 CODEMODS = GOLDEN / "codemods"  # one folder per codemod id: before/, after/, expected.*
 DIFF, SKIPPED = "expected.diff", "expected.skipped"
+# Optional: the distributions of the interpreter the golden's project is judged with, as
+# `[name, version, Requires-Dist lines, top-level modules]` (requirement-file fixes judge what
+# is installed); without it, the test suite's own interpreter.
+INSTALLED = "installed.json"
 
 
 def stability_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -46,6 +51,17 @@ def options(codemod: str) -> List[str]:
     return ["--select", ",".join(cls.codes), *([] if cls.safe else ["--unsafe"])]
 
 
+def interpreter(codemod: str, scratch: Path) -> List[str]:
+    """`--python` naming a venv under `scratch` that holds the golden's `installed.json`
+    distributions, or nothing when the golden has none."""
+    listing = CODEMODS / codemod / INSTALLED
+    if not listing.is_file():
+        return []
+    from rules._dependency_envs import venv_with
+
+    return ["--python", str(venv_with(scratch, json.loads(listing.read_text())))]
+
+
 def regenerate(codemod: str) -> None:
     """Rewrite `expected.diff`, `expected.skipped` and `after/` of one codemod golden from what
     stability-fix does to its `before/` tree today."""
@@ -53,8 +69,9 @@ def regenerate(codemod: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch) / codemod
         shutil.copytree(folder / "before", project)
-        shown = stability_fix(project, "--diff", *options(codemod))
-        written = stability_fix(project, "--write", *options(codemod))
+        arguments = [*options(codemod), *interpreter(codemod, Path(scratch))]
+        shown = stability_fix(project, "--diff", *arguments)
+        written = stability_fix(project, "--write", *arguments)
         if shown.returncode not in (0, 1) or written.returncode != 0:
             raise SystemExit(f"{codemod}: stability-fix failed:\n"
                              f"{(shown.stderr + written.stderr).decode(errors='replace')}")
