@@ -35,8 +35,10 @@ def test_the_example_backend_gives_what_flake8_gives() -> None:
              for f in result.findings}
     assert ("src/db/session.py", 12, "SBA302", "blocking") in found
     assert ("src/core/config.py", 2, "SBA103", "blocking") in found
+    assert ("src/core/config.py", 9, "SBA502", "blocking") in found
+    assert ("src/api/orders.py", 16, "SBA206", "blocking") in found
     assert result.problems == [] and result.errors == []
-    assert len(result.files) == 10
+    assert len(result.files) == 11
 
 
 def test_unreadable_files_are_listed_and_the_rest_is_audited(tmp_path: Path) -> None:

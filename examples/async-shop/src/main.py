@@ -4,7 +4,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from src.api import health, products
+from src.api import health, orders, products
 from src.core.config import settings
 from src.db.session import engine, init_db
 
@@ -20,6 +20,7 @@ app.add_middleware(
     CORSMiddleware, allow_origins=["*"], allow_credentials=True, allow_methods=["*"]
 )
 app.include_router(products.router)
+app.include_router(orders.router)
 app.include_router(health.router)
 
 
