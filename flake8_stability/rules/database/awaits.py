@@ -211,6 +211,7 @@ class CoroutineNotAwaited(DatabaseRule):
             f"{assumption}",
             _fix_text(module, call, misuse, in_async),
             severity=Severity.WARNING if assumption else self.severity,
+            data={"callee": _called(call)},
         )
         if in_async:
             return finding
