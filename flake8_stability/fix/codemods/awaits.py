@@ -8,7 +8,7 @@ from libcst.metadata import MetadataWrapper
 
 from .. import edits
 from ..codemod import Codemod, Outcome, Target
-from .common import fix_data, no_fix_data
+from .common import named_call
 
 
 def _awaited(node: cst.CSTNode, parenthesised: bool) -> cst.CSTNode:
@@ -54,12 +54,9 @@ class AddAwait(Codemod):
         parent_of = edits.parents(wrapper)
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
-            wanted = fix_data(target, "callee")
-            call = edits.call_named(wrapper, target, wanted["callee"]) if wanted else None
-            if wanted is None:
-                outcome.skipped.append((target, no_fix_data("callee")))
-            elif call is None:
-                outcome.skipped.append((target, "no call at the finding's position"))
+            call, why = named_call(wrapper, target)
+            if call is None:
+                outcome.skipped.append((target, why or "no call at the finding's position"))
             elif isinstance(parent_of.get(call), cst.Await):
                 outcome.fixed.append(target)
             elif not edits.in_async_function(parent_of, call) or _in_generator(parent_of, call):

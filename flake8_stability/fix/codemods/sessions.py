@@ -10,20 +10,12 @@ from libcst.metadata import MetadataWrapper
 
 from .. import edits
 from ..codemod import Codemod, Outcome, Target, positions
-from .common import fix_data, no_fix_data
+from .common import named_call
 
 _SA_ASYNC = "sqlalchemy.ext.asyncio"
 _SQLMODEL_ASYNC = "sqlmodel.ext.asyncio.session"
 _SESSIONMAKER_HOMES = ("sqlalchemy.orm", "sqlalchemy.orm.session")
 _FALSE = cst.Name("False")
-
-
-def _named_call(wrapper: MetadataWrapper, target: Target) -> Tuple[Optional[cst.Call], str]:
-    """The call the finding's fix data names (why not: no data, or no such call, '')."""
-    wanted = fix_data(target, "callee")
-    if wanted is None:
-        return None, no_fix_data("callee")
-    return edits.call_named(wrapper, target, wanted["callee"]), ""
 
 
 def _with_expire_on_commit_false(call: cst.Call) -> cst.Call:
@@ -54,7 +46,7 @@ class AsyncSessionmaker(Codemod):
         outcome = Outcome(wrapper.module)
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
-            call, why = _named_call(wrapper, target)
+            call, why = named_call(wrapper, target)
             why = why or self._refusal(wrapper, call)
             if why:
                 outcome.skipped.append((target, why))
@@ -103,7 +95,7 @@ class ExpireOnCommitFalse(Codemod):
         outcome = Outcome(wrapper.module)
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
-            call, why = _named_call(wrapper, target)
+            call, why = named_call(wrapper, target)
             if call is None:
                 outcome.skipped.append((target, why or "no session call at the finding's "
                                                        "position"))
