@@ -1,7 +1,8 @@
 """Structured fix data (`Fix.data`): the codemods that need names from a finding read them from
 its data, never from its text, so rewording a message, a root cause or a fix description changes
 no edit (checked for every codemod on its golden inputs, and by an AST check of the fix
-package); the data survives the JSON report and the redactor."""
+package, which reads no related location's note either); the data survives the JSON report and
+the redactor."""
 from __future__ import annotations
 
 import ast
@@ -89,7 +90,7 @@ WITHOUT_DATA = frozenset({
     "pydantic-email-extra", "router-prefix-slashes", "run-sync-create-all",
     "sqlalchemy-asyncio-extra", "sqlmodel-async-session", "str-dsn", "wrap-text",
 })
-HUMAN_TEXT = frozenset({"message", "root_cause", "description"})
+HUMAN_TEXT = frozenset({"message", "root_cause", "description", "note"})  # note: a location's
 # Where stability-fix shows text to the user, never parsing it: a file problem's message, the
 # findings --verify finds new, the boot probe's error.
 SHOWN = frozenset({("cli.py", "_report_skipped"), ("cli.py", "_new_findings"),
@@ -200,8 +201,8 @@ def test_the_codemods_without_data_are_codemods() -> None:
 
 def human_text_reads(source: str) -> Iterator[Tuple[str, int, str]]:
     """(function, line, what) of every read of a finding's human text in `source`: an attribute
-    `message`, `root_cause` or `description`, `getattr`/`attrgetter` of one, or a subscript by
-    one (`to_dict()["message"]`)."""
+    `message`, `root_cause`, `description` or (of a related location) `note`, `getattr` or
+    `attrgetter` of one, or a subscript by one (`to_dict()["message"]`)."""
     def named(node: ast.AST) -> bool:
         return isinstance(node, ast.Constant) and node.value in HUMAN_TEXT
 
