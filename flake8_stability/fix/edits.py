@@ -41,7 +41,7 @@ def calls_at(wrapper: MetadataWrapper, target: Target, exact: bool = True) -> Li
 
 
 def call_named(wrapper: MetadataWrapper, target: Target, func: str) -> Optional[cst.Call]:
-    """The call at the target whose callee is written `func` (as the finding's message shows
+    """The call at the target whose callee is written `func` (as the finding's fix data names
     it), looked for on the whole line when none at the column is."""
     for exact in (True, False):
         named = [call for call in calls_at(wrapper, target, exact)

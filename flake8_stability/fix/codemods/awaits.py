@@ -1,15 +1,14 @@
-"""`add-await` (SBA307): await the coroutine call a finding names."""
+"""`add-await` (SBA307): await the coroutine call a finding names (its fix data's `callee`)."""
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from .. import edits
 from ..codemod import Codemod, Outcome, Target
-
-_NEVER_AWAITED = "() is never awaited"
+from .common import named_call
 
 
 def _awaited(node: cst.CSTNode, parenthesised: bool) -> cst.CSTNode:
@@ -55,9 +54,9 @@ class AddAwait(Codemod):
         parent_of = edits.parents(wrapper)
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
-            call = self._call(wrapper, target)
+            call, why = named_call(wrapper, target)
             if call is None:
-                outcome.skipped.append((target, "no call at the finding's position"))
+                outcome.skipped.append((target, why or "no call at the finding's position"))
             elif isinstance(parent_of.get(call), cst.Await):
                 outcome.fixed.append(target)
             elif not edits.in_async_function(parent_of, call) or _in_generator(parent_of, call):
@@ -70,10 +69,3 @@ class AddAwait(Codemod):
                 outcome.fixed.append(target)
         outcome.module = edits.replace(wrapper.module, planned)
         return outcome
-
-    @staticmethod
-    def _call(wrapper: MetadataWrapper, target: Target) -> Optional[cst.Call]:
-        message = target.finding.message
-        if _NEVER_AWAITED not in message:
-            return None
-        return edits.call_named(wrapper, target, message.split(_NEVER_AWAITED, 1)[0])

@@ -1,11 +1,37 @@
-"""Small libcst helpers the import and URL codemods share."""
+"""Small helpers the codemods share: the finding's fix data, and libcst helpers of the import
+and URL codemods."""
 from __future__ import annotations
 
 from typing import Dict, Optional, Tuple, Union
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from .. import edits
+from ..codemod import Target
 
 Replacement = Union[cst.CSTNode, cst.FlattenSentinel, cst.RemovalSentinel]
+
+
+def fix_data(target: Target, *keys: str) -> Optional[Dict[str, str]]:
+    """The finding's fix data (what its rule says the codemod needs) when it holds every one of
+    `keys`, else None: the codemod then skips the finding (`no_fix_data`), never guesses."""
+    data = target.finding.fix.data
+    return dict(data) if all(key in data for key in keys) else None
+
+
+def no_fix_data(*keys: str) -> str:
+    """Why a finding without the fix data a codemod needs is skipped."""
+    return f"the finding carries no fix data ({', '.join(keys)}) saying what to change"
+
+
+def named_call(wrapper: MetadataWrapper, target: Target) -> Tuple[Optional[cst.Call], str]:
+    """The call at the target whose callee the finding's fix data names (`callee`), or None;
+    with the reason when the finding carries no such data ('' otherwise)."""
+    wanted = fix_data(target, "callee")
+    if wanted is None:
+        return None, no_fix_data("callee")
+    return edits.call_named(wrapper, target, wanted["callee"]), ""
 
 
 def dotted(node: Optional[cst.BaseExpression]) -> str:

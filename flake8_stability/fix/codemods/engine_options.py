@@ -1,4 +1,5 @@
-"""Engine option codemods: `drop-invalid-pool-args` (SBA311) and `fix-connect-args` (SBA312)."""
+"""Engine option codemods: `drop-invalid-pool-args` (SBA311) and `fix-connect-args` (SBA312).
+What to remove or rename comes from the finding's fix data."""
 from __future__ import annotations
 
 import re
@@ -10,13 +11,10 @@ from libcst.metadata import MetadataWrapper
 from ...findings import Severity
 from .. import edits
 from ..codemod import Codemod, Outcome, Target
+from .common import fix_data, no_fix_data
 
-_POOL_MESSAGE = re.compile(r"^(?P<function>\w+)\(\) passes (?P<names>[\w, ]+?) to \w+, which")
 _ENGINE_FUNCTIONS = ("create_engine", "create_async_engine")
 _SSLMODE_IN_QUERY = re.compile(r"([?&])sslmode=")
-_CHECK_SAME_THREAD = "passes connect_args check_same_thread"
-_SSLMODE_URL = "gives asyncpg the URL option sslmode"
-_SSLMODE_ARGS = "passes connect_args sslmode to asyncpg"
 
 
 def _engine_call(wrapper: MetadataWrapper, target: Target) -> Optional[cst.Call]:
@@ -27,9 +25,10 @@ def _engine_call(wrapper: MetadataWrapper, target: Target) -> Optional[cst.Call]
 
 class DropInvalidPoolArgs(Codemod):
     """Removes the pool keywords (`pool_size`, `max_overflow`, `pool_timeout`,
-    `pool_use_lifo`) the engine's pool class rejects. Safe: `create_engine` raises TypeError
-    with them, and without them the engine gets the same pool. Findings whose pool class was
-    assumed (SQLAlchemy version unknown) are skipped."""
+    `pool_use_lifo`) the engine's pool class rejects (fix data `arguments`: the names, comma
+    separated). Safe: `create_engine` raises TypeError with them, and without them the engine
+    gets the same pool. Findings whose pool class was assumed (SQLAlchemy version unknown) are
+    skipped."""
 
     name = "drop-invalid-pool-args"
     codes = ("SBA311",)
@@ -57,11 +56,13 @@ class DropInvalidPoolArgs(Codemod):
         if finding.severity is Severity.WARNING:
             return None, (), ("the pool class is assumed (the SQLAlchemy version is unknown); "
                               "check it before removing arguments")
-        match = _POOL_MESSAGE.match(finding.message)
+        wanted = fix_data(target, "arguments")
+        if wanted is None:
+            return None, (), no_fix_data("arguments")
         call = _engine_call(wrapper, target)
-        if match is None or call is None:
+        names = tuple(name for name in wanted["arguments"].split(",") if name)
+        if not names or call is None:
             return None, (), "no engine call with rejected pool arguments at this position"
-        names = tuple(name.strip() for name in match.group("names").split(","))
         if any(edits.keyword_arg(call, name) is None for name in names):
             return None, (), ("the rejected arguments are not all written as keywords of this "
                               "call (passed with **); remove them where they are defined")
@@ -72,7 +73,9 @@ class FixConnectArgs(Codemod):
     """Driver options the driver does not take: removes `check_same_thread` from the
     `connect_args` of a server database (the dict at the call, `dict(...)`, or a module
     constant), and renames libpq's `sslmode` to asyncpg's `ssl` (same value) in the URL
-    literal or in `connect_args`. Safe: asyncpg's `ssl` takes libpq's sslmode values."""
+    literal or in `connect_args`. Safe: asyncpg's `ssl` takes libpq's sslmode values. The fix
+    data names the `option`, `where` it is given (`connect_args` or `url`) and its `new` name
+    when it is renamed rather than removed."""
 
     name = "fix-connect-args"
     codes = ("SBA312",)
@@ -85,7 +88,7 @@ class FixConnectArgs(Codemod):
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
             call = _engine_call(wrapper, target)
-            plan, why = (self._plan(wrapper.module, call, target.finding.message)
+            plan, why = (self._plan(wrapper.module, call, target)
                          if call is not None else (None, "no engine call at this position"))
             if plan is None:
                 outcome.skipped.append((target, why))
@@ -99,24 +102,25 @@ class FixConnectArgs(Codemod):
         outcome.module = edits.replace(wrapper.module, planned)
         return outcome
 
-    def _plan(self, module: cst.Module, call: cst.Call, message: str
+    def _plan(self, module: cst.Module, call: cst.Call, target: Target
               ) -> Tuple[Optional[Tuple[cst.CSTNode, edits.Edit]], str]:
-        if _SSLMODE_URL in message:
+        wanted = fix_data(target, "option", "where")
+        if wanted is None:
+            return None, no_fix_data("option", "where")
+        key, new = wanted["option"], wanted.get("new")
+        if wanted["where"] == "url" and (key, new) == ("sslmode", "ssl"):
             return _url_plan(module, call)
-        if _CHECK_SAME_THREAD in message:
-            key, edit = "check_same_thread", _drop_key("check_same_thread")
-        elif _SSLMODE_ARGS in message:
-            key, edit = "sslmode", _rename_key("sslmode", "ssl")
-        else:
+        if wanted["where"] != "connect_args":
             return None, "the finding is not one this codemod knows"
+        edit = _rename_key(key, new) if new else _drop_key(key)
         holder = _connect_args(module, call)
         if holder is None:
             return None, ("connect_args is not a dict written in this module, or its constant is "
                           "used elsewhere too")
         if _key_element(holder, key) is None:
             return None, f"{key!r} is not a plain key of the connect_args dict"
-        if key == "sslmode" and _key_element(holder, "ssl") is not None:
-            return None, "connect_args has both sslmode and ssl; keep one by hand"
+        if new and _key_element(holder, new) is not None:
+            return None, f"connect_args has both {key} and {new}; keep one by hand"
         return (holder, edit), ""
 
 

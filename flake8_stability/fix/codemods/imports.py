@@ -3,7 +3,9 @@ shipped symbol table (`knowledge/symbols.py`) says: `from pydantic import BaseSe
 `from pydantic_settings import BaseSettings`; a multi-name import is split when only some of its
 names moved; `pydantic.BaseSettings` after `import pydantic` becomes
 `pydantic_settings.BaseSettings` with `import pydantic_settings` added. The extra dependency the
-new import needs is a note for the CLI's output, never written into the code."""
+new import needs is a note for the CLI's output, never written into the code. The finding's fix
+data names the old import: `module`, `name` (absent when the whole module is the problem) and
+`form` (`import` for `from module import name`, `attribute` for `module.name`)."""
 from __future__ import annotations
 
 import re
@@ -14,9 +16,8 @@ from libcst.metadata import MetadataWrapper
 
 from ...knowledge.symbols import name_row
 from ..codemod import Codemod, Outcome, Target, node_at
-from .common import Replacements, dotted, dotted_node, statement_of
+from .common import Replacements, dotted, dotted_node, no_fix_data, statement_of
 
-_OLD = re.compile(r"^`(?:from (?P<module>[\w.]+) import (?P<name>\w+)|(?P<dotted>[\w.]+))`")
 _NEW_IMPORT = re.compile(r"^from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)$")
 
 
@@ -30,16 +31,6 @@ def moved_to(module: str, name: str) -> Tuple[Optional[str], Optional[str], str]
     if match is None or name not in match.group("names").split(", "):
         return None, None, f"the replacement is not an import of {name}: {row.new}"
     return match.group("module"), row.needs, ""
-
-
-def _old_import(target: Target) -> Tuple[Optional[str], Optional[str], Optional[str]]:
-    """(module, name, dotted use) the finding is about, from the `...` its message starts with."""
-    match = _OLD.match(target.finding.message)
-    if match is None:
-        return None, None, None
-    if match.group("dotted"):
-        return None, None, match.group("dotted")
-    return match.group("module"), match.group("name"), None
 
 
 class MovedImport(Codemod):
@@ -77,11 +68,16 @@ class _Plan:
 
     def add(self, target: Target) -> str:
         """Plan the target's edit; the reason it cannot be fixed, or ''."""
-        module, name, use = _old_import(target)
-        if use is not None:
-            return self._add_attribute(target, use)
-        if module is None or name is None:
+        wanted = target.finding.fix.data
+        if "module" not in wanted:
+            return no_fix_data("module", "name", "form")
+        if "name" not in wanted:
             return "the finding is about a whole module, which has no mechanical replacement"
+        module, name, form = wanted["module"], wanted["name"], wanted.get("form")
+        if form == "attribute":
+            return self._add_attribute(target, f"{module}.{name}")
+        if form != "import":
+            return no_fix_data("form")
         node = node_at(self.wrapper, target, cst.ImportFrom)
         if (not isinstance(node, cst.ImportFrom) or node.relative
                 or isinstance(node.names, cst.ImportStar)):

@@ -9,6 +9,7 @@ from libcst.metadata import MetadataWrapper
 
 from .. import edits
 from ..codemod import Codemod, Outcome, Target, positions
+from .common import fix_data, no_fix_data
 
 _NEW_NAMES = {"metadata": ("meta", "metadata_"), "registry": ("registry_name", "registry_")}
 _COLUMNS = ("Column", "mapped_column")
@@ -42,7 +43,8 @@ class RenameReservedAttribute(Codemod):
     `metadata_`; `registry_name` for `registry`) and the column keeps its name (`Column(name,
     ...)`, `mapped_column(name, ...)`, or SQLModel's `sa_column_kwargs={"name": ...}`).
     Unsafe: code and API payloads that use the attribute must follow the rename; fields
-    inherited from a shared base class are skipped."""
+    inherited from a shared base class are skipped. The fix data says which kind of `model` it
+    is (`sqlmodel` or `declarative`): only a SQLModel field can get a `Field(...)`."""
 
     name = "rename-reserved-attribute"
     codes = ("SBA321",)
@@ -70,6 +72,9 @@ class RenameReservedAttribute(Codemod):
 
     def _plan(self, wrapper: MetadataWrapper, parent_of: Dict[cst.CSTNode, cst.CSTNode],
               target: Target) -> Tuple[Optional[Tuple[Field, str, bool]], str]:
+        wanted = fix_data(target, "model")
+        if wanted is None:
+            return None, no_fix_data("model")
         statement = _field_at(wrapper, target)
         if statement is None:
             inherited = any(isinstance(node, cst.ClassDef) for node in _nodes_at(wrapper, target))
@@ -81,7 +86,7 @@ class RenameReservedAttribute(Codemod):
         if new is None:
             return None, f"every replacement name for {old} is taken in the class"
         value = statement.value
-        sqlmodel = "mapped_column(" not in target.finding.fix.description
+        sqlmodel = wanted["model"] == "sqlmodel"
         if _callee(value) in _COLUMNS + _RELATIONSHIPS:
             return (statement, new, False), ""
         if _callee(value) == "Field":

@@ -11,12 +11,13 @@ from ...analysis.engines import EngineCall
 from ...dependencies.declared import DeclaredRequirement
 from ...dependencies.ranges import declarations
 from ...findings import Finding
-from ...rules.dependencies.declared_ranges import declares, unbounded_breaks
+from ...rules.dependencies.declared_ranges import unbounded_breaks
 from ...rules.dependencies.drivers import missing_driver
 from ..requirement_sites import (extra_requirement, install_note, main_requirements, named,
                                  satisfied_by)
 from ..requirement_text import AddExtra, AddUpperBound
 from ..text_codemod import Plan, TextCodemod, TextEdit
+from .common import no_fix_data
 
 if TYPE_CHECKING:
     from ...context import ModuleContext, ProjectContext
@@ -151,6 +152,9 @@ def _engine_at(finding: Finding, project: "ProjectContext"
 
 
 class CapCoreStack(TextCodemod):
+    """Finds the requirement by the name its finding's fix data gives (`requirement`) on the
+    lines its related locations point at."""
+
     name = "cap-core-stack"
     codes = ("SBA210",)
     summary = ("adds the upper bound below the first recorded break to the requirement "
@@ -162,7 +166,10 @@ class CapCoreStack(TextCodemod):
         main, why = main_requirements(declared)
         if why:
             return Plan.skip(why)
-        requirement = _related_requirement(finding, main)
+        name = finding.fix.data.get("requirement")
+        if name is None:
+            return Plan.skip(no_fix_data("requirement"))
+        requirement = _related_requirement(finding, name, main)
         if requirement is None:
             return Plan.skip("its requirement is not one line of the project's main "
                              "dependencies")
@@ -182,13 +189,13 @@ class CapCoreStack(TextCodemod):
         return Plan((edit,))
 
 
-def _related_requirement(finding: Finding, main: Tuple[DeclaredRequirement, ...]
+def _related_requirement(finding: Finding, name: str, main: Tuple[DeclaredRequirement, ...]
                          ) -> Optional[DeclaredRequirement]:
-    """The one main requirement the finding's related locations say it declares (several
-    requirements can share a line: `dependencies = ["fastapi>=0.95", "pydantic>=1.10"]`)."""
-    places = {(_resolved(location.path), location.line, location.note)
-              for location in finding.related}
-    found = [r for r in main if (_resolved(str(r.path)), r.line, declares(r.name)) in places]
+    """The one main requirement of `name` (the finding's fix data) on a line the finding's
+    related locations point at (several requirements can share a line: `dependencies =
+    ["fastapi>=0.95", "pydantic>=1.10"]`)."""
+    places = {(_resolved(location.path), location.line) for location in finding.related}
+    found = [r for r in main if r.name == name and (_resolved(str(r.path)), r.line) in places]
     return found[0] if len(found) == 1 else None
 
 

@@ -1,5 +1,6 @@
 """Session codemods: `async-sessionmaker` (SBA304), `sqlmodel-async-session` (SBA305) and
-`expire-on-commit-false` (SBA309)."""
+`expire-on-commit-false` (SBA309). The first and the last find their call by the callee the
+finding's fix data names (`callee`: `sessionmaker`, `orm.sessionmaker`, ...)."""
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -9,16 +10,12 @@ from libcst.metadata import MetadataWrapper
 
 from .. import edits
 from ..codemod import Codemod, Outcome, Target, positions
+from .common import named_call
 
 _SA_ASYNC = "sqlalchemy.ext.asyncio"
 _SQLMODEL_ASYNC = "sqlmodel.ext.asyncio.session"
 _SESSIONMAKER_HOMES = ("sqlalchemy.orm", "sqlalchemy.orm.session")
 _FALSE = cst.Name("False")
-
-
-def _callee(message: str) -> str:
-    """The callee a session finding's message starts with: `sessionmaker()` -> sessionmaker."""
-    return message.split("(", 1)[0]
 
 
 def _with_expire_on_commit_false(call: cst.Call) -> cst.Call:
@@ -49,8 +46,8 @@ class AsyncSessionmaker(Codemod):
         outcome = Outcome(wrapper.module)
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
-            call = edits.call_named(wrapper, target, _callee(target.finding.message))
-            why = self._refusal(wrapper, call)
+            call, why = named_call(wrapper, target)
+            why = why or self._refusal(wrapper, call)
             if why:
                 outcome.skipped.append((target, why))
                 continue
@@ -98,9 +95,10 @@ class ExpireOnCommitFalse(Codemod):
         outcome = Outcome(wrapper.module)
         planned: Dict[cst.CSTNode, edits.Edit] = {}
         for target in targets:
-            call = edits.call_named(wrapper, target, _callee(target.finding.message))
+            call, why = named_call(wrapper, target)
             if call is None:
-                outcome.skipped.append((target, "no session call at the finding's position"))
+                outcome.skipped.append((target, why or "no session call at the finding's "
+                                                       "position"))
             elif edits.has_double_star(call) and edits.keyword_arg(call,
                                                                    "expire_on_commit") is None:
                 outcome.skipped.append((target, "the call passes **options, which may set "

@@ -1,5 +1,5 @@
 """Database URL codemods: `async-driver-url` (SBA302) and `postgres-scheme` (SBA303) rewrite the
-scheme of the URL literal an engine gets, to the scheme the finding's fix names; `str-dsn`
+scheme of the URL literal an engine gets, to the scheme the finding's fix data names; `str-dsn`
 (SBA313) wraps a pydantic URL object in `str(...)` where SQLAlchemy receives it.
 
 A URL is rewritten only where this file writes it: a literal in the engine call, or a module
@@ -15,10 +15,9 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from ..codemod import Codemod, Outcome, Target, node_at
-from .common import Replacements, argument, dotted, string_literal
+from .common import Replacements, argument, dotted, fix_data, no_fix_data, string_literal
 
 _SCHEME = re.compile(r"^(?P<dialect>[A-Za-z][A-Za-z0-9_]*)(?:\+(?P<driver>[A-Za-z0-9_]+))?://")
-_FIX_SCHEME = re.compile(r"\bUse '(?P<scheme>[A-Za-z][A-Za-z0-9_]*(?:\+[A-Za-z0-9_]+)?)://")
 _GETENV = frozenset({"os.getenv", "getenv", "os.environ.get", "environ.get"})
 _ENGINES = frozenset({"create_engine", "create_async_engine", "make_url"})
 
@@ -139,18 +138,19 @@ class _SchemeCodemod(Codemod):
     def _literal(self, wrapper: MetadataWrapper, module: _Module,
                  target: Target) -> Tuple[Optional[cst.BaseExpression], str, str]:
         """(the literal to change, the new scheme, why not)."""
-        match = _FIX_SCHEME.search(target.finding.fix.description)
-        if match is None:
-            return None, "", "the finding's fix names no URL scheme"
+        wanted = fix_data(target, "scheme")
+        if wanted is None:
+            return None, "", no_fix_data("scheme")
+        scheme = wanted["scheme"]
         call = node_at(wrapper, target, cst.Call)
         url = _url_argument(call) if isinstance(call, cst.Call) else None
         if url is None:
             return None, "", f"no engine call with a URL at line {target.line}"
         if string_literal(url):
-            return url, match.group("scheme"), ""
+            return url, scheme, ""
         if isinstance(url, cst.Name):
             literal, why = module.constant(url.value)
-            return literal, match.group("scheme"), why
+            return literal, scheme, why
         code = wrapper.module.code_for_node(url)
         return None, "", (f"the URL comes from `{code}`, not from a literal in this file: "
                           f"change it where it is set")

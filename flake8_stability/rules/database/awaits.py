@@ -12,7 +12,7 @@ from ...analysis.loaded import ONE, Loaded, LoadTracker
 from ...analysis.objects import Session
 from ...analysis.relationships import RelationshipDecl, module_relationships
 from ...context import ModuleContext, argument
-from ...findings import Category, Finding, Fix, Severity
+from ...findings import Category, Finding, Severity
 from ...knowledge import async_api, dialects
 from ..base import Invalid, Valid
 from . import DatabaseRule
@@ -211,10 +211,11 @@ class CoroutineNotAwaited(DatabaseRule):
             f"{assumption}",
             _fix_text(module, call, misuse, in_async),
             severity=Severity.WARNING if assumption else self.severity,
+            data={"callee": _called(call)},
         )
         if in_async:
             return finding
-        return replace(finding, fix=Fix(finding.fix.description, None, False))
+        return replace(finding, fix=replace(finding.fix, codemod=None, safe=False))
 
 
 def _async_receiver(module: ModuleContext, expr: ast.expr) -> Optional[str]:

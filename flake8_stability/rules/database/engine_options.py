@@ -176,7 +176,7 @@ class PoolOptionInvalidForDialect(DatabaseRule):
             f"engine is created ({module.project.environment.describe('SQLAlchemy')}).{assumption}",
             f"Remove {_listed(tuple(f'{name}=' for name in rejected))} from the "
             f"{engine.function}() call{_pool_advice(pool)}.",
-            severity=severity,
+            severity=severity, data={"arguments": ",".join(rejected)},
         )
 
 
@@ -349,6 +349,7 @@ class ConnectArgInvalidForDriver(DatabaseRule):
             f"Remove \"check_same_thread\" from {args.origin or 'connect_args'}; if this code also "
             f"runs on SQLite, pass it only there: connect_args={{\"check_same_thread\": False}} if "
             f"url.startswith(\"sqlite\") else {{}}.",
+            data={"option": "check_same_thread", "where": "connect_args"},
         )
 
     def _sslmode_in_url(self, module: ModuleContext, engine: EngineCall, url: DatabaseURL,
@@ -366,6 +367,7 @@ class ConnectArgInvalidForDriver(DatabaseRule):
             f"'sslmode' ({_versions(module)}).{_origin(url)}",
             f"Write ssl={value or '<same value>'} instead of sslmode={value or '...'} in the URL"
             f"{fixed}.",
+            data={"option": "sslmode", "where": "url", "new": "ssl"},
         )
 
     def _sslmode_in_connect_args(self, module: ModuleContext, engine: EngineCall,
@@ -384,6 +386,7 @@ class ConnectArgInvalidForDriver(DatabaseRule):
             f"({_versions(module)}).",
             f"In {args.origin or 'connect_args'}, write \"ssl\": {shown} instead of "
             f"\"sslmode\": {shown}.",
+            data={"option": "sslmode", "where": "connect_args", "new": "ssl"},
         )
 
 

@@ -192,7 +192,7 @@ class AsyncEngineWithSyncDriver(DatabaseRule):
             f"created.{_origin(url)}{assumption}",
             f"Use {_with_scheme(url, target)!r} and depend on "
             f"{dialects.DRIVER_MODULES.get(dialects.ASYNC_DRIVER_FOR[url.dialect], 'the driver')}.",
-            severity=severity,
+            severity=severity, data={"scheme": target},
         )
 
     def _unknown_version(self, module: ModuleContext, engine: EngineCall,
@@ -278,5 +278,5 @@ class PostgresSchemeAlias(DatabaseRule):
                 f"({module.project.environment.describe('SQLAlchemy')}).{_origin(url)}",
                 f"Use {redact(_with_scheme(url, scheme))!r}; normalise URLs that come from the "
                 f"environment with .replace(\"postgres://\", \"{scheme}://\", 1).",
-                severity=self.severity_at(module, engine.call),
+                severity=self.severity_at(module, engine.call), data={"scheme": scheme},
             )

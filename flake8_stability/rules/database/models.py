@@ -962,6 +962,7 @@ class ReservedModelAttribute(DatabaseRule):
             f"{verdict.effect}.",
             self._fix(module, model, field),
             severity=verdict.severity, safe=False,
+            data={"model": "sqlmodel" if model.kind == SQLMODEL else "declarative"},
         )
 
     @staticmethod

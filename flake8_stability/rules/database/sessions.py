@@ -29,6 +29,11 @@ def _source(expr: ast.AST, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _callee(call: ast.Call) -> str:
+    """What the session codemods need: the callee as written (passwords masked, not shortened)."""
+    return redact(ast.unparse(call.func))
+
+
 def _line(node: Optional[ast.AST]) -> str:
     return f" (line {node.lineno})" if node is not None and hasattr(node, "lineno") else ""
 
@@ -205,6 +210,7 @@ class SyncSessionOverAsyncEngine(DatabaseRule):
         shape = {"factory": f"makes sync {short} objects but is bound",
                  "session": f"is a sync {short} bound",
                  "configure": f"binds a factory of sync {short} objects"}[bound.kind]
+        renames = self._renames_to_async(module, bound)
         finding = self.report(
             module, bound.call,
             f"{bound.what} {shape} to the async engine `{_source(bound.bind)}`",
@@ -214,9 +220,9 @@ class SyncSessionOverAsyncEngine(DatabaseRule):
             f"raises AsyncContextNotStarted \"AsyncConnection context has not been started and "
             f"object has not been awaited.\"",
             self._async_fix(module, bound),
-            safe=False,
+            safe=False, data={"callee": _callee(bound.call)} if renames else None,
         )
-        return finding if self._renames_to_async(module, bound) else _without_codemod(finding)
+        return finding if renames else _without_codemod(finding)
 
     def _async_fix(self, module: ModuleContext, bound: _Bound) -> str:
         sqlmodel = module.imports.imports_from("sqlmodel") or bound.cls == N.SQLMODEL_SESSION
@@ -844,6 +850,7 @@ class ExpireOnCommitInAsyncSession(DatabaseRule):
             f"({module.project.environment.describe('SQLAlchemy')}).",
             f"Pass expire_on_commit=False to {what.split('(', 1)[0]}(...), or `await "
             f"session.refresh(obj)` after each commit whose objects are read.",
+            data={"callee": _callee(call)},
         )
 
 

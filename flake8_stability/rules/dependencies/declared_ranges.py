@@ -40,8 +40,8 @@ def _tops(model: ProjectModel, name: str) -> Tuple[str, ...]:
 
 
 def declares(name: str) -> str:
-    """The note of a related location that is the requirement line declaring `name` (the
-    requirement-file fixes find their line by it)."""
+    """The note of a related location that is the requirement line declaring `name` (for the
+    reader: the requirement-file fixes find their line by the fix data and the location)."""
     return f"declares {name}"
 
 
@@ -411,6 +411,7 @@ class CoreStackUnbounded(ProjectRule):
             f"`{name}{declaration.specifier},<{crossed[0].version}`, or install from a lock "
             f"file.",
             related=requirement_locations(declaration, declares(name)),
+            data={"requirement": name},
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Set, Union
+from typing import Dict, Iterator, List, Optional, Set, Union
 
 from packaging.version import Version
 
@@ -37,6 +37,16 @@ def _module_hit(node: ast.AST, dotted: str, old: str) -> Optional[_Hit]:
         if rows:
             return _Hit(node, rows[0], None, old)
     return None
+
+
+def _fix_data(hit: _Hit) -> Dict[str, str]:
+    """What the `moved-import` codemod needs: the module, the moved name (none when the module
+    itself is the problem) and the form of the use (`from module import name`, `module.name`)."""
+    if hit.name is None:
+        return {"module": hit.symbol.module}
+    if isinstance(hit.node, ast.ImportFrom) and hit.node.module:
+        return {"module": hit.node.module, "name": hit.name, "form": "import"}
+    return {"module": hit.symbol.module, "name": hit.name, "form": "attribute"}
 
 
 def _import_hits(node: ImportNode) -> Iterator[_Hit]:
@@ -267,7 +277,8 @@ class MovedOrRemovedImport(Rule):
             severity = self.severity_at(module, hit.runs or hit.node)
         finding = self.report(module, hit.node, self._message(hit, state, version),
                               self._root_cause(module, hit, state, version, severity),
-                              self._fix(hit, state, version), severity=severity)
+                              self._fix(hit, state, version), severity=severity,
+                              data=_fix_data(hit))
         if state == MISSING:
             finding = dataclasses.replace(finding, fix=Fix(finding.fix.description, None))
         return finding
