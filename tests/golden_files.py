@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
+from flake8_stability.cache.project import FOLDER as CACHE_FOLDER
+
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
 CODEMODS = GOLDEN / "codemods"  # one folder per codemod id: before/, after/, expected.*
 DIFF, SKIPPED = "expected.diff", "expected.skipped"
@@ -31,10 +33,12 @@ def stability_fix(cwd: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def tree(root: Path) -> Dict[str, bytes]:
-    """Every file under `root` (but caches and databases), by relative path, as bytes."""
+    """Every file under `root` (but caches — Python's and the tool's own — and databases), by
+    relative path, as bytes."""
     return {path.relative_to(root).as_posix(): path.read_bytes()
-            for path in sorted(root.rglob("*")) if path.is_file() and "__pycache__" not in
-            path.parts and not path.name.endswith(".db")}
+            for path in sorted(root.rglob("*")) if path.is_file()
+            and not {"__pycache__", CACHE_FOLDER} & set(path.parts)
+            and not path.name.endswith(".db")}
 
 
 def codemod_goldens() -> List[str]:

@@ -253,6 +253,15 @@ def test_moved_import_names_the_new_distribution_in_a_note_not_in_the_code(
     assert "pydantic-settings" not in outcome.module.code
 
 
+def test_moved_import_has_no_note_when_the_project_declares_the_distribution(
+        tmp_path: Path) -> None:
+    case = CASES[0]
+    root = write_project(tmp_path / "shop", {"app/main.py": dedent(case.before)})
+    (root / "requirements.txt").write_text("fastapi>=0.115\npydantic-settings>=2.2\n")
+    _, outcome = _fix(root, case)
+    assert len(outcome.fixed) == 1 and outcome.notes == []
+
+
 SKIPPED = [
     ("moved-import", '''
         from pydantic import BaseModel, validator

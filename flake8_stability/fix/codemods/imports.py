@@ -21,16 +21,16 @@ from .common import Replacements, dotted, dotted_node, no_fix_data, statement_of
 _NEW_IMPORT = re.compile(r"^from (?P<module>[\w.]+) import (?P<names>\w+(?:, \w+)*)$")
 
 
-def moved_to(module: str, name: str) -> Tuple[Optional[str], Optional[str], str]:
-    """(new module, the distribution it needs, why not) for `from module import name`."""
+def moved_to(module: str, name: str) -> Tuple[Optional[str], str]:
+    """(new module, why not) for `from module import name`."""
     row = name_row(module, name)
     if row is None:
-        return None, None, f"the symbol table has no row for {module}.{name}"
+        return None, f"the symbol table has no row for {module}.{name}"
     new = row.new.split(" (")[0].strip()
     match = _NEW_IMPORT.match(new)
     if match is None or name not in match.group("names").split(", "):
-        return None, None, f"the replacement is not an import of {name}: {row.new}"
-    return match.group("module"), row.needs, ""
+        return None, f"the replacement is not an import of {name}: {row.new}"
+    return match.group("module"), ""
 
 
 class MovedImport(Codemod):
@@ -84,14 +84,14 @@ class _Plan:
             return f"no `from {module} import ...` statement at line {target.line}"
         if dotted(node.module) != module or name not in _imported(node):
             return f"the import at line {target.line} no longer imports {name} from {module}"
-        new_module, needs, why = moved_to(module, name)
+        new_module, why = moved_to(module, name)
         if new_module is None:
             return why
         found = statement_of(self.wrapper.module, node)
         if found is None or len(found[0].body) != 1:
             return f"the import at line {target.line} shares its line with other statements"
         self.moves.setdefault(node, {})[name] = new_module
-        self._note(new_module, needs)
+        self._note(new_module, target.finding.fix.data.get("needs"))
         return ""
 
     def _add_attribute(self, target: Target, use: str) -> str:
@@ -99,7 +99,7 @@ class _Plan:
         node = node_at(self.wrapper, target, cst.Attribute)
         if not isinstance(node, cst.Attribute) or dotted(node) != use:
             return f"no `{use}` at line {target.line}"
-        new_module, needs, why = moved_to(module, name)
+        new_module, why = moved_to(module, name)
         if new_module is None:
             return why
         if not _imports_module(self.wrapper.module, module):
@@ -109,10 +109,11 @@ class _Plan:
                                                                             new_module):
             return f"the name {top} is already bound to something else in this file"
         self.attributes[node] = new_module
-        self._note(new_module, needs)
+        self._note(new_module, target.finding.fix.data.get("needs"))
         return ""
 
     def _note(self, new_module: str, needs: Optional[str]) -> None:
+        """`needs`: the distribution of the new import when the project does not declare it."""
         note = (f"`{new_module}` comes from the {needs} distribution: add it to the project's "
                 f"dependencies" if needs else "")
         if note and note not in self.notes:

@@ -10,6 +10,7 @@ from packaging.version import Version
 
 from ...analysis.import_guards import import_guard
 from ...context import ModuleContext
+from ...dependencies.declared import DeclaredDependencies
 from ...findings import Category, Finding, Fix, Severity
 from ...knowledge.symbols import (ANY_NAME, DEPRECATED, MISSING, REMOVED, Symbol, module_rows,
                                   name_row, symbols)
@@ -39,14 +40,20 @@ def _module_hit(node: ast.AST, dotted: str, old: str) -> Optional[_Hit]:
     return None
 
 
-def _fix_data(hit: _Hit) -> Dict[str, str]:
+def _fix_data(hit: _Hit, declared: DeclaredDependencies) -> Dict[str, str]:
     """What the `moved-import` codemod needs: the module, the moved name (none when the module
-    itself is the problem) and the form of the use (`from module import name`, `module.name`)."""
+    itself is the problem), the form of the use (`from module import name`, `module.name`), and
+    the distribution the new import comes from when the project does not declare it (`needs`:
+    the fix's note asks to add it)."""
     if hit.name is None:
-        return {"module": hit.symbol.module}
-    if isinstance(hit.node, ast.ImportFrom) and hit.node.module:
-        return {"module": hit.node.module, "name": hit.name, "form": "import"}
-    return {"module": hit.symbol.module, "name": hit.name, "form": "attribute"}
+        data = {"module": hit.symbol.module}
+    elif isinstance(hit.node, ast.ImportFrom) and hit.node.module:
+        data = {"module": hit.node.module, "name": hit.name, "form": "import"}
+    else:
+        data = {"module": hit.symbol.module, "name": hit.name, "form": "attribute"}
+    if hit.symbol.needs and not declared.declares(hit.symbol.needs):
+        data["needs"] = hit.symbol.needs
+    return data
 
 
 def _import_hits(node: ImportNode) -> Iterator[_Hit]:
@@ -278,7 +285,7 @@ class MovedOrRemovedImport(Rule):
         finding = self.report(module, hit.node, self._message(hit, state, version),
                               self._root_cause(module, hit, state, version, severity),
                               self._fix(hit, state, version), severity=severity,
-                              data=_fix_data(hit))
+                              data=_fix_data(hit, module.project.declared))
         if state == MISSING:
             finding = dataclasses.replace(finding, fix=Fix(finding.fix.description, None))
         return finding
