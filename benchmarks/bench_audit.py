@@ -10,16 +10,20 @@ interpreter, best of N:
   before the clock starts (it is one subprocess whatever the project's size);
 
 and prints both times, their ratio (goal: <= 2x) and each run's peak memory (ru_maxrss).
+With `--per-rule`, one more audit run with every rule and shared analysis timed
+(`rule_costs.py`) prints the costliest of them as a Markdown table.
 
-    python benchmarks/bench_audit.py [--modules 2000] [--lines 200000] [--repeat 3]
+    python benchmarks/bench_audit.py [--modules 2000] [--lines 200000] [--repeat 3] [--per-rule]
 """
 from __future__ import annotations
 
+import argparse
 import textwrap
 from pathlib import Path
 
 from generate import padded_backend
-from measure import PARSE_FLOOR, best
+from measure import PARSE_FLOOR, best, run_json
+from rule_costs import PER_RULE, table
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,7 +49,11 @@ AUDIT = textwrap.dedent('''
 
 
 def main() -> None:
-    args, files, lines = padded_backend(__doc__.splitlines()[0], HERE / "generated-audit")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--per-rule", action="store_true",
+                        help="also time each rule and shared analysis (one more audit run)")
+    parser.add_argument("--top", type=int, default=25, help="rows of the --per-rule table")
+    args, files, lines = padded_backend(parser.description, HERE / "generated-audit", parser)
     root = [str(args.output)]
     floor = best(PARSE_FLOOR, root, args.python, args.repeat)
     audit = best(AUDIT, root, args.python, args.repeat)
@@ -58,6 +66,8 @@ def main() -> None:
           f"peak {audit['peak_mib']:6.0f} MiB  ({audit['findings']:.0f} findings)")
     print(f"  audit / floor:                 {audit['seconds'] / floor['seconds']:.2f}x time, "
           f"{audit['peak_mib'] / floor['peak_mib']:.2f}x peak memory (goal: <= 2x time)")
+    if args.per_rule:
+        print(table(run_json(PER_RULE, root, args.python), args.top))
 
 
 if __name__ == "__main__":

@@ -59,6 +59,7 @@ class ProjectModel:
         self.environment = environment
         self.project = project
         self._contexts: Dict[Path, "ModuleContext"] = {}
+        self._at: Dict[Path, Optional[ModuleInfo]] = {}  # path as asked -> module (resolved once)
         files, unreadable = python_files(layout.root)
         self.problems: List[Tuple[Path, str]] = list(unreadable)
         self.modules: Dict[str, ModuleInfo] = {}
@@ -102,7 +103,10 @@ class ProjectModel:
         return self._contexts.get(Path(context.path)) is context
 
     def module_at(self, path: Path) -> Optional[ModuleInfo]:
-        return self.by_path.get(path.resolve())
+        """The module read from `path` (any spelling of it); each spelling is resolved once."""
+        if path not in self._at:
+            self._at[path] = self.by_path.get(path.resolve())
+        return self._at[path]
 
     def resolve(self, name: str, is_from: bool = False) -> Resolved:
         return self.resolver.resolve(name, is_from)
@@ -110,9 +114,7 @@ class ProjectModel:
     def project_module(self, name: str) -> Optional[ModuleInfo]:
         """The project module imported as `name` at boot, if it is one of the project's files."""
         found = self.resolve(name)
-        if found.path is None:
-            return None
-        return self.by_path.get(found.path.resolve())
+        return None if found.path is None else self.module_at(found.path)
 
     def __iter__(self) -> Iterator[ModuleInfo]:
         return iter(self.by_path.values())
