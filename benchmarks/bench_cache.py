@@ -102,7 +102,7 @@ def main() -> None:
     same = True
     for modules in args.modules:
         root = args.output / f"modules-{modules}"
-        generate(root, modules)
+        generate(root, modules, cache=True)
         files, lines = pad(root, modules * LINES_PER_MODULE)
         # Files changed within RACY_SECONDS of a run cannot be trusted by their times: the
         # cold run would store nothing. A real project is not edited during the run either.

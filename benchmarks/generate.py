@@ -12,7 +12,7 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 KINDS = ("models", "schemas", "repository", "service", "router")
 
@@ -319,12 +319,17 @@ def main_module(domains: int) -> str:
             f"{includes}\n")
 
 
-def generate(root: Path, modules: int) -> Tuple[int, int]:
-    """Write the project; returns (python files, lines)."""
+def generate(root: Path, modules: int, cache: bool = False) -> Tuple[int, int]:
+    """Write the project; returns (python files, lines). Its configuration turns the on-disk
+    cache off unless `cache`: the benchmarks time cold runs, and a best of N would otherwise
+    keep a warm one."""
     if root.exists():
         shutil.rmtree(root)
     domains = max(1, modules // (len(KINDS) + 1))  # + the package's __init__.py
-    files: Dict[str, str] = {"pyproject.toml": "[project]\nname = 'generated-backend'\n"}
+    pyproject = "[project]\nname = 'generated-backend'\n"
+    if not cache:
+        pyproject += "\n[tool.flake8-stability]\ncache = false\n"
+    files: Dict[str, str] = {"pyproject.toml": pyproject}
     files.update({name: textwrap.dedent(text) for name, text in CORE.items()})
     for index in range(domains):
         package = f"app/domains/{_entity(index)[2]}"
@@ -406,10 +411,13 @@ def add_jobs(root: Path, count: int) -> None:
         (package / f"job_{n}.py").write_text(JOB.format(n=n))
 
 
-def padded_backend(description: str, output: Path) -> Tuple[argparse.Namespace, int, int]:
+def padded_backend(description: str, output: Path,
+                   parser: Optional[argparse.ArgumentParser] = None,
+                   ) -> Tuple[argparse.Namespace, int, int]:
     """Parse the options of a benchmark on a padded backend (--modules, --lines, --repeat,
-    --python, --output), write that backend; returns the options, files and lines."""
-    parser = argparse.ArgumentParser(description=description)
+    --python, --output, and those `parser` has already), write that backend; returns the
+    options, files and lines."""
+    parser = parser or argparse.ArgumentParser(description=description)
     parser.add_argument("--modules", type=int, default=2000)
     parser.add_argument("--lines", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")

@@ -3,10 +3,11 @@ one JSON object (seconds, peak memory, counts), best of N; CPU time of child pro
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import textwrap
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 # The floor: read and `ast.parse` every `.py` file of the project (argv[1]), keeping the trees,
 # with the cyclic GC paused as in the model: with it on, keeping 2,000 trees alive costs more
@@ -16,18 +17,24 @@ PARSE_FLOOR = textwrap.dedent('''
     gc.disable()
     from pathlib import Path
     from flake8_stability.project.files import python_files
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     files, _ = python_files(Path(sys.argv[1]))
     trees = [ast.parse(path.read_bytes()) for path in files]
     print(json.dumps({"seconds": time.perf_counter() - start, "files": len(trees),
+                      "cpu": time.process_time() - cpu,
                       "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 ''')
 
 
-def run_json(script: str, args: Sequence[str], python: str) -> Dict[str, float]:
-    """Run `script` in a fresh `python` and return the JSON object it prints last."""
+def run_json(script: str, args: Sequence[str], python: str,
+             path: Optional[str] = None) -> Dict[str, float]:
+    """Run `script` in a fresh `python` and return the JSON object it prints last; with
+    `path`, that folder is first on the module path (another version of the package). It is
+    also the working folder: `python -c` puts the working folder before PYTHONPATH, and from
+    a checkout that would load the checkout's package instead."""
+    env = dict(os.environ, PYTHONPATH=path) if path else None
     done = subprocess.run([python, "-c", script, *args], capture_output=True, text=True,
-                          check=False)
+                          check=False, env=env, cwd=path)
     if done.returncode != 0:
         raise SystemExit(f"benchmark script failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -20,6 +20,7 @@ from .config import NO_MARKER, find_root, has_marker, load_config
 from .context import ModuleContext, ProjectContext
 from .findings import Finding
 from .project.files import python_files
+from .project.gc_pause import paused_gc
 from .project.sources import read_source
 from .rules import Rule, all_rules
 from .rules.base import ProjectRule
@@ -98,7 +99,8 @@ def audit(paths: Sequence[Path], selection: Selection = Selection(), *,
         record = read_audit(result.cache, codes, result.files) if result.cache else None
         if record is None:
             start = len(result.problems)
-            _run_project(result, files, rules, _ticker(progress, done, total))
+            with paused_gc():  # the analyses build many objects that live until the report
+                _run_project(result, files, rules, _ticker(progress, done, total))
             if result.cache and not result.errors:
                 write_audit(result.cache, codes, result.files, AuditRecord(
                     result.findings, [(p.path, p.message) for p in result.problems[start:]]))

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Optional, Protocol, Tuple
 
@@ -56,13 +57,8 @@ class Environment:
 
     def requirements_of(self, distribution: str) -> List[Requirement]:
         """An installed distribution's own Requires-Dist (unparsable entries skipped)."""
-        found = []
-        for text in self.requires.get(canonicalize_name(distribution), ()):
-            try:
-                found.append(Requirement(text))
-            except InvalidRequirement:
-                continue
-        return found
+        texts = self.requires.get(canonicalize_name(distribution), ())
+        return [found for found in map(_requirement, texts) if found is not None]
 
     def has(self, distribution: str) -> bool:
         return canonicalize_name(distribution) in self.distributions
@@ -75,6 +71,16 @@ class Environment:
         if self.error:
             return f"{distribution} (version unknown: {self.error})"
         return f"{distribution} (not installed)"
+
+
+@lru_cache(maxsize=4096)
+def _requirement(text: str) -> Optional[Requirement]:
+    """A Requires-Dist entry parsed once per process (the manifest asks for every installed
+    distribution's entries once per declared name); None when it cannot be parsed."""
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
 
 
 _cache: Dict[str, Environment] = {}

@@ -13,6 +13,7 @@ from .cache.lint import LintEntry, Reported
 from .cache.project import ProjectCache
 from .config import NO_MARKER, find_root, has_marker, load_config
 from .context import ModuleContext, ProjectContext
+from .project.gc_pause import paused_gc
 from .rules import Rule, all_rules
 
 Result = Tuple[int, int, str, type]
@@ -76,7 +77,8 @@ class StabilityChecker:
         entry = self._cache_entry(rules)
         reported = entry.read() if entry is not None else None
         if reported is None:
-            reported, complete = self._check(rules)
+            with paused_gc():  # the analyses build many objects that live on with the model
+                reported, complete = self._check(rules)
             if entry is not None and complete:
                 entry.write(reported)
         for line, col, text in reported:

@@ -14,6 +14,7 @@ from ..knowledge import names as N
 from .models import parse_string_annotation
 from .scopes import Binding
 from .values import agreed, own_nodes, returned_values
+from .walk import walk
 
 if TYPE_CHECKING:
     from ..context import ModuleContext
@@ -234,7 +235,7 @@ class ObjectResolver:
                     values, _ = found.get(stmt.target.id, ([], None))
                     found[stmt.target.id] = (values, stmt.annotation)
                 elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    for node in ast.walk(stmt):
+                    for node in walk(stmt):
                         for attr, value, annotation in _self_assignments(node):
                             values, declared = found.get(attr, ([], None))
                             found[attr] = (values + ([value] if value is not None else []),

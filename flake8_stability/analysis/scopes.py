@@ -16,6 +16,8 @@ _BINDING_STATEMENTS = frozenset((
 # Operator and context nodes are shared singletons in CPython: a parent link for them would
 # only record the last place one was seen, so the walk does not descend into them.
 _SINGLETONS = (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+# Nodes whose only child nodes are such singletons (or none): not descended into.
+_LEAVES = frozenset((ast.Name, ast.Constant))
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,8 @@ class Scopes:
                     continue
                 if kind in _BINDING_STATEMENTS:
                     self._bind_statement(child, scope)
-                stack.append((child, scope))
+                if kind not in _LEAVES:
+                    stack.append((child, scope))
 
     def _lists(self) -> Dict[type, list]:
         """The list each kind of node the walk collects goes to."""

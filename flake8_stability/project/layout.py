@@ -59,17 +59,30 @@ class Layout:
     target: Optional[Target]
     env_files: Tuple[Path, ...] = ()
     notes: Tuple[str, ...] = ()
+    # (path, from the boot roots) -> its name: every file is named more than once per run.
+    _names: Dict[Tuple[Path, bool], Optional[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def module_name(self, path: Path) -> Optional[str]:
         """The dotted name of a `.py` file relative to the innermost source root holding it
         (`src/shop/db.py` is `shop.db` when `src/` is a source root, even with the root
         before it); None outside them, in skipped folders, or for names Python cannot
         import. Folders without `__init__.py` (namespace packages) count like any other."""
-        return _name(path, self.source_roots)
+        return self._named(path, False)
+
+    def boot_name(self, path: Path) -> Optional[str]:
+        """The dotted name `path` is imported as from the boot roots (None: not importable)."""
+        return self._named(path, True)
 
     def importable_at_boot(self, path: Path) -> bool:
         """Whether `path` can be imported by a dotted name from one of the boot roots."""
-        return _name(path, self.import_roots) is not None
+        return self.boot_name(path) is not None
+
+    def _named(self, path: Path, at_boot: bool) -> Optional[str]:
+        key = (path, at_boot)
+        if key not in self._names:
+            self._names[key] = _name(path, self.import_roots if at_boot else self.source_roots)
+        return self._names[key]
 
 
 def discover_layout(root: Path, config: Config) -> Layout:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import ast
 import os
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Dict, Iterator, List, Optional, Tuple
 
 from ..environment import Environment
 from .files import python_files
+from .gc_pause import paused_gc
 from .layout import Layout
 from .resolve import ModuleResolver, Resolved
 from .sources import Source, parse_text, read_source
@@ -59,11 +58,14 @@ class ProjectModel:
         self.environment = environment
         self.project = project
         self._contexts: Dict[Path, "ModuleContext"] = {}
+        self._at: Dict[Path, Optional[ModuleInfo]] = {}  # path as asked -> module (resolved once)
         files, unreadable = python_files(layout.root)
         self.problems: List[Tuple[Path, str]] = list(unreadable)
         self.modules: Dict[str, ModuleInfo] = {}
         self.by_path: Dict[Path, ModuleInfo] = {}
-        with _no_cyclic_gc():
+        # Parsing a whole project creates millions of objects that all stay alive: the cyclic
+        # collector would rescan them again and again (it doubled the build time).
+        with paused_gc(freeze=True):
             self._read(files, overrides or {})
         self.resolver = ModuleResolver(layout.import_roots, environment)
 
@@ -102,7 +104,10 @@ class ProjectModel:
         return self._contexts.get(Path(context.path)) is context
 
     def module_at(self, path: Path) -> Optional[ModuleInfo]:
-        return self.by_path.get(path.resolve())
+        """The module read from `path` (any spelling of it); each spelling is resolved once."""
+        if path not in self._at:
+            self._at[path] = self.by_path.get(path.resolve())
+        return self._at[path]
 
     def resolve(self, name: str, is_from: bool = False) -> Resolved:
         return self.resolver.resolve(name, is_from)
@@ -110,9 +115,7 @@ class ProjectModel:
     def project_module(self, name: str) -> Optional[ModuleInfo]:
         """The project module imported as `name` at boot, if it is one of the project's files."""
         found = self.resolve(name)
-        if found.path is None:
-            return None
-        return self.by_path.get(found.path.resolve())
+        return None if found.path is None else self.module_at(found.path)
 
     def __iter__(self) -> Iterator[ModuleInfo]:
         return iter(self.by_path.values())
@@ -124,18 +127,3 @@ class ProjectModel:
             return self
         return ProjectModel(self.layout, self.environment, {path.resolve(): (text, source.tree)},
                             self.project)
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Parsing a whole project creates millions of objects that all stay alive: the cyclic
-    collector would rescan them again and again (it doubled the build time). Pause it, then
-    move what was built out of its way."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-        gc.freeze()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-from dataclasses import replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, Optional, Set
@@ -64,8 +63,7 @@ def _guarded_by_try(tree: ast.Module) -> FrozenSet[int]:
 
 def boot_name(model: ProjectModel, path: Path) -> Optional[str]:
     """The dotted name `path` is imported as from the boot roots (None: not importable)."""
-    layout = model.layout
-    return replace(layout, source_roots=layout.import_roots).module_name(path)
+    return model.layout.boot_name(path)
 
 
 def other_root(model: ProjectModel, name: str) -> Optional[Path]:

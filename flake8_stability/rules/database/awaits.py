@@ -11,6 +11,7 @@ from ...analysis.awaiting import Misuse, unawaited_use
 from ...analysis.loaded import ONE, Loaded, LoadTracker
 from ...analysis.objects import Session
 from ...analysis.relationships import RelationshipDecl, module_relationships
+from ...analysis.walk import walk
 from ...context import ModuleContext, argument
 from ...findings import Category, Finding, Severity
 from ...knowledge import async_api, dialects
@@ -715,15 +716,21 @@ class LazyLoadInAsyncContext(DatabaseRule):
     def _check_function(self, module: ModuleContext, function: ast.AsyncFunctionDef,
                         lazy: Dict[ast.ClassDef, Dict[str, RelationshipDecl]],
                         attributes: Set[str]) -> Iterator[Finding]:
+        reads = _attribute_reads(module, function, attributes)
+        if not reads:
+            return
         tracker = LoadTracker(module, function, lazy.keys())
-        refreshed = _refreshed(function)
+        refreshed = None  # the function's refresh calls, looked for when a read needs them
         seen: Set[Tuple[str, str]] = set()
-        for read in _attribute_reads(module, function, attributes):
+        for read in reads:
             loaded = tracker.held(read.value)
             if loaded is None or loaded.shape != ONE or read.attr not in lazy[loaded.model]:
                 continue
             holder = ast.unparse(read.value)
-            if (holder, read.attr) in seen or _is_refreshed(refreshed, holder, read):
+            if (holder, read.attr) in seen:
+                continue
+            refreshed = _refreshed(function) if refreshed is None else refreshed
+            if _is_refreshed(refreshed, holder, read):
                 continue
             seen.add((holder, read.attr))
             yield self._finding(module, function, read, holder, lazy[loaded.model][read.attr],
@@ -755,7 +762,7 @@ class LazyLoadInAsyncContext(DatabaseRule):
 def _attribute_reads(module: ModuleContext, function: ast.AsyncFunctionDef,
                      attributes: Set[str]) -> List[ast.Attribute]:
     """`x.attr` reads directly in `function` (not in nested functions), in source order."""
-    reads = [node for node in ast.walk(function)
+    reads = [node for node in walk(function)
              if isinstance(node, ast.Attribute) and node.attr in attributes
              and isinstance(node.ctx, ast.Load)
              and module.scopes.enclosing_function(node) is function]
@@ -776,7 +783,7 @@ def _greenlet_error(module: ModuleContext) -> str:
 def _refreshed(function: ast.AsyncFunctionDef) -> Dict[str, List[Tuple[int, Optional[Set[str]]]]]:
     """`session.refresh(obj, [names])` calls of `function`: object -> (line, names or None)."""
     found: Dict[str, List[Tuple[int, Optional[Set[str]]]]] = {}
-    for node in ast.walk(function):
+    for node in walk(function):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "refresh" and node.args):
             continue

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Set, Union
+from functools import lru_cache
+from typing import Dict, Iterator, List, Optional, Pattern, Set, Tuple, Union
 
 from packaging.version import Version
 
@@ -78,12 +80,21 @@ def _import_hits(node: ImportNode) -> Iterator[_Hit]:
         yield from filter(None, [found or _module_hit(node, f"{node.module}.{alias.name}", old)])
 
 
-def _attribute_hits(module: ModuleContext) -> Iterator[_Hit]:
-    """`pydantic.BaseSettings` after `import pydantic`, for rows that fail on attribute use."""
+@lru_cache(maxsize=1)
+def _attribute_rows() -> Tuple[Dict[str, Tuple[Symbol, str]], Pattern[str]]:
+    """Dotted name -> (row, name) of the rows that fail on attribute use, and a pattern that
+    finds any of their names as a whole word (how an attribute's name is written)."""
     wanted = {f"{s.module}.{name}": (s, name) for s in symbols() if s.attribute
               for name in s.names if name != ANY_NAME}
+    names = sorted({name for _, name in wanted.values()})
+    return wanted, re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, names)))
+
+
+def _attribute_hits(module: ModuleContext) -> Iterator[_Hit]:
+    """`pydantic.BaseSettings` after `import pydantic`, for rows that fail on attribute use."""
+    wanted, written = _attribute_rows()
     attributes = {name for _, name in wanted.values()}
-    if not any(name in module.text for name in attributes):
+    if not any(name in module.text for name in attributes) or not written.search(module.text):
         return
     unevaluated = _unevaluated_annotations(module.tree)
     for node in ast.walk(module.tree):
