@@ -20,8 +20,9 @@ from typing import Dict, List, Tuple
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench_flake8 import _children_cpu, flake8  # noqa: E402
-from bench_model import generate, pad  # noqa: E402
+from bench_flake8 import flake8  # noqa: E402
+from generate import generate, pad  # noqa: E402
+from measure import children_cpu  # noqa: E402
 
 from flake8_stability.cache.fingerprint import RACY_SECONDS  # noqa: E402
 from flake8_stability.cache.project import FOLDER  # noqa: E402
@@ -34,9 +35,9 @@ def audit(root: Path, python: str) -> Tuple[Timing, bytes]:
     report = root.parent / f"{root.name}-report.json"
     command = [python, "-m", "flake8_stability.audit.cli", str(root), "--format", "json",
                "--output", str(report)]
-    cpu, started = _children_cpu(), time.perf_counter()
+    cpu, started = children_cpu(), time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed, cpu = time.perf_counter() - started, _children_cpu() - cpu
+    elapsed, cpu = time.perf_counter() - started, children_cpu() - cpu
     if done.returncode not in (0, 1):
         raise SystemExit(f"stability-audit failed ({done.returncode}):\n{done.stderr[-2000:]}")
     return (elapsed, cpu), report.read_bytes()

@@ -46,6 +46,13 @@ def test_scaling_benchmark_compares_the_largest_size_with_the_smallest(tmp_path:
         assert label in out
 
 
+def test_cache_benchmark_compares_warm_with_cold_runs(tmp_path: Path) -> None:
+    out = _run("bench_cache.py", ["--modules", "12", "--repeat", "1", "--flake8",
+                                  "--output", str(tmp_path / "backend")])
+    assert "reports identical: True" in out and "output identical: True" in out
+    assert "warm / cold:" in out
+
+
 def test_benchmarks_time_cold_runs(tmp_path: Path) -> None:
     """The generated project turns the on-disk cache off: a best of N must not keep a warm run."""
     backend = tmp_path / "backend"
