@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, List, Optional, Tuple, TypeVar
 
+from ..context import argument
 from ..knowledge import names as N
 from ..project.env_sources import setting_file
 
@@ -99,10 +100,10 @@ class ValueResolver:
 
     def _call(self, call: ast.Call, depth: int) -> Optional[StrValue]:
         name = self.module.call_name(call)
-        default_arg = _argument(call, 1, "default") if name == N.GETENV else None
+        default_arg = argument(call, 1, "default") if name == N.GETENV else None
         if default_arg is not None:
             default = self.string(default_arg, depth + 1)
-            env = _literal(_argument(call, 0, "key")) or "?"
+            env = _literal(argument(call, 0, "key")) or "?"
             if default is None or self._set_in_env_file(str(env)):
                 return None
             return default.with_origin(
@@ -414,13 +415,6 @@ def _decorator_name(dec: ast.expr) -> Optional[str]:
     if isinstance(target, ast.Attribute):
         return target.attr
     return None
-
-
-def _argument(call: ast.Call, position: int, keyword: str) -> Optional[ast.expr]:
-    """The argument at `position`, or given as `keyword=`; None when absent."""
-    if len(call.args) > position:
-        return call.args[position]
-    return next((kw.value for kw in call.keywords if kw.arg == keyword), None)
 
 
 def _literal(expr: Optional[ast.AST]) -> object:
